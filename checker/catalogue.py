@@ -1,0 +1,104 @@
+"""Families of models: named configurations and bug variants of one system.
+
+A :class:`Family` builds a :class:`~checker.contract.Model` from the
+constants of a :class:`Config` and the set of enabled variant switches. A
+:class:`Catalogue` holds families and resolves the names a user types.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+from .contract import Model
+from .errors import UsageError
+
+
+@dataclass(frozen=True)
+class Config:
+    """A named, pinned choice of constants for one family."""
+
+    name: str
+    constants: Mapping[str, int]
+    doc: str = ""
+    options: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A switch re-introducing a historic bug, with the property it must break."""
+
+    name: str
+    doc: str
+    violates: tuple[str, ...]
+    history: str = ""
+
+
+@dataclass(frozen=True)
+class Family:
+    """A model with its configurations and variants.
+
+    ``build(constants, variants, options)`` returns the Model.
+    """
+
+    name: str
+    doc: str
+    build: Callable[[Mapping[str, int], frozenset[str], Mapping[str, object]], Model]
+    configs: Sequence[Config]
+    variants: Sequence[Variant] = ()
+    default_config: str = ""
+
+    def config(self, name: str) -> Config:
+        """The configuration called ``name``."""
+        for c in self.configs:
+            if c.name == name:
+                return c
+        raise UsageError(f"model {self.name} has no configuration {name!r}; "
+                         f"choose one of: {', '.join(c.name for c in self.configs)}")
+
+    def variant(self, name: str) -> Variant:
+        """The variant called ``name``."""
+        for v in self.variants:
+            if v.name == name:
+                return v
+        known = ", ".join(v.name for v in self.variants) or "(none)"
+        raise UsageError(f"model {self.name} has no variant {name!r}; choose one of: {known}")
+
+    def instantiate(self, config: str | Config, variants: Sequence[str] = ()) -> Model:
+        """Build the model for ``config`` with the named variant switches on."""
+        cfg = config if isinstance(config, Config) else self.config(config)
+        switches = frozenset(self.variant(v).name for v in variants)
+        return self.build(cfg.constants, switches, cfg.options)
+
+
+class Catalogue:
+    """Every family the command line knows, looked up by model or config name."""
+
+    def __init__(self, families: Sequence[Family], default: str):
+        self.families = {f.name: f for f in families}
+        self.default = default
+        seen: dict[str, str] = {}
+        for f in families:
+            for c in f.configs:
+                if c.name in seen:
+                    raise UsageError(f"configuration {c.name!r} is defined by both "
+                                     f"{seen[c.name]} and {f.name}")
+                seen[c.name] = f.name
+        self._config_owner = seen
+
+    def family(self, name: str) -> Family:
+        """The family called ``name``."""
+        try:
+            return self.families[name]
+        except KeyError:
+            raise UsageError(f"no model {name!r}; choose one of: "
+                             f"{', '.join(self.families)} (see `ksecheck list`)") from None
+
+    def resolve(self, model: str | None, config: str | None) -> tuple[Family, Config]:
+        """The family and configuration a ``--model``/``--config`` pair names."""
+        if model is None and config is not None:
+            if config not in self._config_owner:
+                raise UsageError(f"no configuration {config!r}; choose one of: "
+                                 f"{', '.join(self._config_owner)} (see `ksecheck list`)")
+            model = self._config_owner[config]
+        fam = self.family(model or self.default)
+        return fam, fam.config(config or fam.default_config or fam.configs[0].name)

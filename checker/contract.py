@@ -1,0 +1,222 @@
+"""The contract a transition system is written against.
+
+A :class:`Model` gives a state :class:`~checker.schema.Schema`, one or more
+initial states, named parameterised :class:`Action` s (a guard and an effect
+each), :class:`Property` s, and optional ``terminal`` and ``at_bound``
+predicates. Everything is checked when the model is built, so a malformed
+model fails at once with a message saying how to fix it.
+"""
+from __future__ import annotations
+
+import inspect
+import itertools
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from .domains import NONE, Domain, Ref
+from .errors import ModelError
+from .schema import Schema, State
+
+KINDS = ("always", "sometimes", "eventually")
+"""Property kinds: an invariant, a reachability goal, a liveness goal."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of an action, ranging over a finite domain."""
+
+    name: str
+    domain: Domain
+
+    def fmt(self, value: int) -> str:
+        """The parameter as printed in a step label."""
+        return self.domain.fmt(value)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A named, parameterised step: ``guard(s, *p)`` enables ``effect(s, *p)``.
+
+    The guard reads a state view and returns a truth value; the effect
+    assigns to a writable view and returns None.
+    """
+
+    name: str
+    params: tuple[Param, ...]
+    guard: Callable[..., object]
+    effect: Callable[..., None]
+    doc: str = ""
+    source: str = ""
+
+    def label(self, args: Sequence[int]) -> str:
+        """``name(a, b, key=c)``: optional params by keyword, omitted when none."""
+        parts = []
+        for p, a in zip(self.params, args):
+            optional = isinstance(p.domain, Ref) and p.domain.optional
+            if not optional:
+                parts.append(p.fmt(a))
+            elif a != NONE:
+                parts.append(f"{p.name}={p.fmt(a)}")
+        return f"{self.name}({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named property of kind ``always``, ``sometimes`` or ``eventually``.
+
+    ``check(s)`` is the state predicate: the invariant for ``always``, the
+    goal for ``sometimes``. An ``eventually`` property is recorded with its
+    statement in ``doc`` (and ``fairness``) for engines that check liveness.
+    """
+
+    name: str
+    kind: str
+    check: Callable[..., object] | None
+    source: str
+    doc: str = ""
+    fairness: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One action with concrete arguments."""
+
+    action: Action
+    args: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        """The step as printed in traces."""
+        return self.action.label(self.args)
+
+
+Init = Callable[..., None]
+
+
+@dataclass
+class Model:
+    """A transition system ready to be explored.
+
+    ``init`` is one function (or a list) assigning the initial values onto a
+    writable view that starts at every variable's default.
+    """
+
+    name: str
+    schema: Schema
+    init: Init | Sequence[Init]
+    actions: Sequence[Action]
+    properties: Sequence[Property] = ()
+    terminal: Callable[..., object] | None = None
+    at_bound: Callable[..., object] | None = None
+    check_deadlock: bool = True
+    doc: str = ""
+    instances: tuple[Instance, ...] = field(init=False, repr=False)
+    initial_states: tuple[State, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.schema, Schema):
+            raise ModelError(f"model {self.name}: schema must be a checker.schema.Schema")
+        self.actions = tuple(self.actions)
+        self.properties = tuple(self.properties)
+        _unique(self.name, "action", [a.name for a in self.actions])
+        _unique(self.name, "property", [p.name for p in self.properties])
+        for a in self.actions:
+            _check_action(self.name, a)
+        for p in self.properties:
+            _check_property(self.name, p)
+        for pred, what in ((self.terminal, "terminal"), (self.at_bound, "at_bound")):
+            if pred is not None and not callable(pred):
+                raise ModelError(f"model {self.name}: {what} must be a predicate s -> bool")
+        self.instances = tuple(
+            Instance(a, args)
+            for a in self.actions
+            for args in itertools.product(*(p.domain.values() for p in a.params)))
+        self.initial_states = tuple(dict.fromkeys(self._initial()))
+        for s in self.initial_states:  # smoke-test every guard and effect once
+            self.successors(s)
+
+    def _initial(self) -> Iterable[State]:
+        inits = self.init if isinstance(self.init, (list, tuple)) else [self.init]
+        if not inits:
+            raise ModelError(f"model {self.name}: give at least one initial state")
+        for fn in inits:
+            view = self.schema.view(list(self.schema.default_state()))
+            if fn(view) is not None:
+                raise ModelError(f"model {self.name}: init must assign to the view and return None")
+            yield tuple(view._v)
+
+    def successors(self, state: State) -> list[tuple[Instance, State]]:
+        """Every enabled instance of ``state`` with the state it leads to."""
+        view = self.schema.view(state)
+        out = []
+        for inst in self.instances:
+            if inst.action.guard(view, *inst.args):
+                out.append((inst, self.apply(inst, state)))
+        return out
+
+    def enabled(self, inst: Instance, state: State) -> bool:
+        """Whether ``inst`` is enabled in ``state``."""
+        return bool(inst.action.guard(self.schema.view(state), *inst.args))
+
+    def apply(self, inst: Instance, state: State) -> State:
+        """The state ``inst``'s effect makes from ``state`` (guard not checked)."""
+        view = self.schema.view(list(state))
+        if inst.action.effect(view, *inst.args) is not None:
+            raise ModelError(f"model {self.name}: effect of {inst.action.name} returned a value; "
+                             "an effect assigns to the view and returns None")
+        return tuple(view._v)
+
+    def instance(self, name: str, args: Sequence[int]) -> Instance:
+        """The instance of action ``name`` with ``args``; KeyError if none."""
+        for a in self.actions:
+            if a.name == name:
+                inst = Instance(a, tuple(args))
+                if len(args) != len(a.params) or any(
+                        not p.domain.contains(x) for p, x in zip(a.params, args)):
+                    raise KeyError(f"{name}{tuple(args)}: arguments do not fit its parameters")
+                return inst
+        raise KeyError(f"no action named {name!r}")
+
+    def property(self, name: str) -> Property:
+        """The property called ``name``; KeyError if none."""
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+def _unique(model: str, what: str, names: list[str]) -> None:
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ModelError(f"model {model}: {what} name(s) {dup} used twice; give each {what} a unique name")
+
+
+def _check_action(model: str, a: Action) -> None:
+    where = f"model {model}, action {a.name!r}"
+    if not isinstance(a, Action):
+        raise ModelError(f"model {model}: {a!r} is not a checker.Action")
+    if not a.name.isidentifier():
+        raise ModelError(f"{where}: the name must be an identifier")
+    if not callable(a.guard) or not callable(a.effect):
+        raise ModelError(f"{where}: guard and effect must be functions (s, *params)")
+    for p in a.params:
+        if not isinstance(p, Param) or not isinstance(p.domain, Domain):
+            raise ModelError(f"{where}: parameters must be Param(name, domain)")
+    for fn, role in ((a.guard, "guard"), (a.effect, "effect")):
+        try:
+            inspect.signature(fn).bind(None, *(0 for _ in a.params))
+        except TypeError:
+            raise ModelError(f"{where}: the {role} must take the state and "
+                             f"{len(a.params)} parameter(s) {[p.name for p in a.params]}") from None
+        except ValueError:
+            pass  # builtins without signatures
+
+
+def _check_property(model: str, p: Property) -> None:
+    where = f"model {model}, property {p.name!r}"
+    if p.kind not in KINDS:
+        raise ModelError(f"{where}: unknown kind {p.kind!r}; use one of {', '.join(KINDS)}")
+    if p.kind != "eventually" and not callable(p.check):
+        raise ModelError(f"{where}: an {p.kind} property needs a predicate check(s) -> bool")
+    if not p.source:
+        raise ModelError(f"{where}: say where the property comes from (source=...)")

@@ -1,0 +1,257 @@
+"""Explicit-state breadth-first search with shortest counterexamples.
+
+:func:`explore` visits every reachable state once, level by level, keeping a
+parent pointer per state. Properties are evaluated when a state is first
+found, so the first violation of an invariant (and the first state reaching
+a ``sometimes`` goal) lies at the least possible depth: its trace, rebuilt
+from parent pointers, is a shortest one. States with no enabled step are
+classified as terminal, at the bound, or deadlocked.
+"""
+from __future__ import annotations
+
+import resource
+import time
+from array import array
+from dataclasses import dataclass
+from typing import Callable
+
+from .contract import Model
+from .errors import CheckerBug, ModelError
+from .result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
+from .schema import State
+from .trace import Step, Trace
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on a search; hitting any makes the verdicts INCOMPLETE, never HOLDS."""
+
+    max_states: int | None = None
+    max_depth: int | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot handed to the progress callback."""
+
+    states: int
+    queue: int
+    depth: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        """States per second so far."""
+        return self.states / self.seconds if self.seconds else 0.0
+
+
+def explore(model: Model, *, stop_at_first: bool = False, limits: Limits = Limits(),
+            on_progress: Callable[[Progress], None] | None = None,
+            progress_every: float = 3.0, meta: dict | None = None) -> CheckResult:
+    """Search every reachable state of ``model`` breadth-first.
+
+    With ``stop_at_first`` the search ends at the first violated invariant
+    (or deadlock); otherwise it goes on and reports every property.
+    """
+    return _Search(model, stop_at_first, limits, on_progress, progress_every, meta or {}).run()
+
+
+class _Search:
+    def __init__(self, model, stop_at_first, limits, on_progress, progress_every, meta):
+        self.model, self.stop_at_first, self.limits = model, stop_at_first, limits
+        self.on_progress, self.progress_every, self.meta = on_progress, progress_every, meta
+        self.index: dict[State, int] = {}
+        self.states: list[State] = []
+        self.parent = array("q")
+        self.via = array("l")
+        self.always = [p for p in model.properties if p.kind == "always"]
+        self.sometimes = [p for p in model.properties if p.kind == "sometimes"]
+        self.violated_at: dict[str, int] = {}
+        self.reached_at: dict[str, int] = {}
+        self.deadlock_at: int | None = None
+        self.view = model.schema.view(model.schema.default_state())
+
+    # -- discovery ------------------------------------------------------------
+    def _add(self, state: State, parent: int, via: int) -> int:
+        sid = len(self.states)
+        self.index[state] = sid
+        self.states.append(state)
+        self.parent.append(parent)
+        self.via.append(via)
+        view = self.view
+        view._v = state
+        for p in self.always:
+            if p.name not in self.violated_at and not p.check(view):
+                self.violated_at[p.name] = sid
+        for p in self.sometimes:
+            if p.name not in self.reached_at and p.check(view):
+                self.reached_at[p.name] = sid
+        return sid
+
+    def _must_stop(self) -> bool:
+        return self.stop_at_first and (bool(self.violated_at) or self.deadlock_at is not None)
+
+    # -- the search -----------------------------------------------------------
+    def run(self) -> CheckResult:
+        model, limits = self.model, self.limits
+        schema = model.schema
+        insts = [(i, inst.action.guard, inst.action.effect, inst.args, a)
+                 for i, inst in enumerate(model.instances)
+                 for a in [model.actions.index(inst.action)]]
+        fired = [0] * len(model.actions)
+        terminal, at_bound = model.terminal, model.at_bound
+        stats = Stats()
+        start = time.perf_counter()
+        last_report = start
+        deadline = start + limits.timeout if limits.timeout else None
+        for s in model.initial_states:
+            self._add(s, -1, -1)
+        reader = schema.view(model.initial_states[0])
+        writer = schema.view(list(model.initial_states[0]))
+        index, add = self.index, self._add
+        level_start, level_end, depth = 0, len(self.states), 0
+        stop = "" if not self._must_stop() else "first violation"
+        transitions = 0
+        while level_start < level_end and not stop:
+            if limits.max_depth is not None and depth >= limits.max_depth:
+                if self._frontier_grows(level_start, level_end, insts, reader, writer):
+                    stop = f"depth limit {limits.max_depth}"
+                break
+            for sid in range(level_start, level_end):
+                state = self.states[sid]
+                reader._v = state
+                enabled = 0
+                for i, guard, effect, args, a in insts:
+                    if not guard(reader, *args):
+                        continue
+                    enabled += 1
+                    fired[a] += 1
+                    writer._v = list(state)
+                    if effect(writer, *args) is not None:
+                        raise ModelError(f"model {model.name}: effect of {model.actions[a].name} "
+                                         "returned a value; an effect assigns to the view and returns None")
+                    nxt = tuple(writer._v)
+                    if nxt not in index:
+                        if limits.max_states is not None and len(self.states) >= limits.max_states:
+                            stop = f"state limit {limits.max_states}"
+                            break
+                        add(nxt, sid, i)
+                        reader._v = state
+                transitions += enabled
+                if stop:
+                    break
+                if not enabled:
+                    if terminal is not None and terminal(reader):
+                        stats.terminal_states += 1
+                    elif at_bound is not None and at_bound(reader):
+                        stats.at_bound_states += 1
+                    else:
+                        stats.deadlock_states += 1
+                        if self.deadlock_at is None:
+                            self.deadlock_at = sid
+                if self._must_stop():
+                    stop = "first violation"
+                    break
+                if sid & 1023 == 0:
+                    now = time.perf_counter()
+                    if deadline is not None and now > deadline:
+                        stop = f"time limit {limits.timeout:g}s"
+                        break
+                    if self.on_progress and now - last_report >= self.progress_every:
+                        last_report = now
+                        self.on_progress(Progress(len(self.states), len(self.states) - sid,
+                                                  depth, now - start))
+            else:
+                level_start, level_end = level_end, len(self.states)
+                if level_start < level_end:
+                    depth += 1
+                continue
+            break
+        stats.states = len(self.states)
+        stats.transitions = transitions
+        stats.depth = depth
+        stats.action_counts = {a.name: n for a, n in zip(model.actions, fired)}
+        stats.seconds = time.perf_counter() - start
+        stats.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        stats.complete = not stop
+        stats.stopped_by = stop
+        return CheckResult(model=model.name, config=self.meta.get("config", ""),
+                           variants=tuple(self.meta.get("variants", ())),
+                           constants=dict(self.meta.get("constants", {})),
+                           properties=self._verdicts(stats), stats=stats)
+
+    def _frontier_grows(self, lo, hi, insts, reader, writer) -> bool:
+        """Whether some state of the last level allowed by the depth limit has a new successor."""
+        for sid in range(lo, hi):
+            state = self.states[sid]
+            reader._v = state
+            for _, guard, effect, args, _ in insts:
+                if guard(reader, *args):
+                    writer._v = list(state)
+                    effect(writer, *args)
+                    if tuple(writer._v) not in self.index:
+                        return True
+        return False
+
+    # -- verdicts -------------------------------------------------------------
+    def _verdicts(self, stats: Stats) -> list[PropertyResult]:
+        complete = stats.complete
+        stopped_early = stats.stopped_by == "first violation"
+        out = []
+        for p in self.model.properties:
+            r = PropertyResult(p.name, p.kind, Verdict.INCOMPLETE, p.source, p.doc)
+            if p.kind == "always":
+                if p.name in self.violated_at:
+                    r.verdict = Verdict.VIOLATED
+                    r.trace = self._trace(self.violated_at[p.name], p.name, "counterexample")
+                elif complete:
+                    r.verdict = Verdict.HOLDS
+                else:
+                    r.note = _why(stats)
+            elif p.kind == "sometimes":
+                if p.name in self.reached_at:
+                    r.verdict = Verdict.REACHED
+                    r.trace = self._trace(self.reached_at[p.name], p.name, "witness")
+                elif complete:
+                    r.verdict = Verdict.UNREACHED
+                else:
+                    r.note = _why(stats)
+            else:
+                r.verdict = Verdict.NOT_CHECKED
+                r.note = "liveness is not checked by explicit safety search"
+            out.append(r)
+        if self.model.check_deadlock:
+            r = PropertyResult(DEADLOCK, "always", Verdict.INCOMPLETE,
+                               "built in: some step is enabled unless terminal or at the bound",
+                               "no reachable state without an enabled step, "
+                               "other than terminal and at-bound states")
+            if self.deadlock_at is not None:
+                r.verdict = Verdict.VIOLATED
+                r.trace = self._trace(self.deadlock_at, DEADLOCK, "counterexample")
+            elif complete:
+                r.verdict = Verdict.HOLDS
+            else:
+                r.note = _why(stats)
+            out.append(r)
+        if stopped_early:
+            for r in out:
+                if r.verdict is Verdict.INCOMPLETE:
+                    r.note = "not decided: the search stopped at the first violation"
+        return out
+
+    def _trace(self, sid: int, goal: str, kind: str) -> Trace:
+        path = []
+        while self.parent[sid] >= 0:
+            path.append(Step(self.model.instances[self.via[sid]], self.states[sid]))
+            sid = self.parent[sid]
+        path.reverse()
+        trace = Trace(self.model, self.states[sid], path, goal=goal, kind=kind, meta=dict(self.meta))
+        trace.validate()
+        if kind == "witness" and not self.model.property(goal).check(self.model.schema.view(trace.final)):
+            raise CheckerBug(f"witness for {goal} does not reach its goal")
+        return trace
+
+
+def _why(stats: Stats) -> str:
+    return f"search stopped by the {stats.stopped_by} before a verdict"

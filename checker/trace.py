@@ -1,0 +1,208 @@
+"""Traces: sequences of steps, replayed through the model before being believed.
+
+A trace is an initial state and a list of steps (an action instance and the
+state it leads to). It prints as numbered steps showing only the variables
+each step changed, and saves to JSON that :func:`load` reads back and
+re-validates against the model.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .contract import Instance, Model
+from .errors import CheckerBug, TraceError
+from .schema import State
+
+FORMAT = "ksecheck-trace/1"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: the instance that fired and the state it reached."""
+
+    instance: Instance
+    state: State
+
+    @property
+    def label(self) -> str:
+        """The step as printed, e.g. ``block(t1)``."""
+        return self.instance.label
+
+
+@dataclass
+class Trace:
+    """A path from an initial state, ending where ``goal`` is violated or reached."""
+
+    model: Model = field(repr=False)
+    initial: State
+    steps: list[Step]
+    goal: str = ""
+    kind: str = "counterexample"  # or "witness"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def states(self) -> list[State]:
+        """Every state along the trace, the initial one first."""
+        return [self.initial, *(s.state for s in self.steps)]
+
+    @property
+    def final(self) -> State:
+        """The last state."""
+        return self.steps[-1].state if self.steps else self.initial
+
+    def broken_at_end(self) -> list[str]:
+        """Every ``always`` property the final state violates."""
+        view = self.model.schema.view(self.final)
+        return [p.name for p in self.model.properties
+                if p.kind == "always" and not p.check(view)]
+
+    def validate(self) -> None:
+        """Replay the trace; raise CheckerBug if the model does not produce it."""
+        try:
+            replay(self.model, self.initial, [(s.instance, s.state) for s in self.steps])
+        except TraceError as exc:
+            raise CheckerBug(f"a trace built by the checker does not replay: {exc}") from None
+
+
+def replay(model: Model, initial: State, steps: Sequence[tuple[Instance, State]]) -> None:
+    """Check that ``initial`` is initial and each step is enabled and reaches its state."""
+    if initial not in model.initial_states:
+        raise TraceError("the trace's initial state is not an initial state of the model")
+    state = initial
+    for n, (inst, expected) in enumerate(steps, 1):
+        if not model.enabled(inst, state):
+            raise TraceError(f"step {n}: {inst.label} is not enabled in the state before it")
+        got = model.apply(inst, state)
+        if got != expected:
+            diffs = model.schema.diff(got, expected)
+            name, model_says, trace_says = diffs[0]
+            raise TraceError(f"step {n}: {inst.label}: the model sets {name} = {model_says} "
+                             f"but the trace says {trace_says}"
+                             + (f" (and {len(diffs) - 1} more difference(s))" if len(diffs) > 1 else ""))
+        state = got
+
+
+# ---- printing ---------------------------------------------------------------
+
+def format_state(model: Model, state: State) -> list[str]:
+    """The state as lines, one per entity (``t1: loc=USER upcall=u0 ...``)."""
+    groups: dict[str, list[str]] = {}
+    for name, text in model.schema.readable(state).items():
+        entity, _, var = name.rpartition(".")
+        groups.setdefault(entity, []).append(f"{var}={text}")
+    return [f"{entity or 'global'}: " + " ".join(vals) for entity, vals in groups.items()]
+
+
+def format_trace(trace: Trace, *, style=lambda text, role: text) -> str:
+    """Numbered steps, each with only the variables it changed, aligned.
+
+    ``style(text, role)`` may colour parts; roles are ``title``, ``action``,
+    ``old``, ``new`` and ``bad``.
+    """
+    model, schema = trace.model, trace.model.schema
+    what = "Counterexample to" if trace.kind == "counterexample" else "Witness for"
+    lines = [style(f"{what} {trace.goal} ({len(trace)} steps)", "title"), "  initial state:"]
+    lines += [f"    {line}" for line in format_state(model, trace.initial)]
+    prev = trace.initial
+    width = max((len(n) for n in schema.slot_names), default=0)
+    for n, step in enumerate(trace.steps, 1):
+        lines.append(f"  {n:>3}. " + style(step.label, "action"))
+        for name, old, new in schema.diff(prev, step.state):
+            lines.append(f"         {name:<{width}}  {style(old, 'old')} -> {style(new, 'new')}")
+        prev = step.state
+    if trace.kind == "counterexample":
+        broken = trace.broken_at_end() or [trace.goal]
+        lines.append("  " + style("violated in the final state: " + ", ".join(broken), "bad"))
+    return "\n".join(lines)
+
+
+# ---- JSON -------------------------------------------------------------------
+
+def to_json(trace: Trace) -> dict[str, Any]:
+    """A JSON-ready dict: readable initial state, then each step's action and changes."""
+    schema = trace.model.schema
+    steps, prev = [], trace.initial
+    for step in trace.steps:
+        inst = step.instance
+        steps.append({
+            "action": inst.action.name,
+            "args": {p.name: p.fmt(a) for p, a in zip(inst.action.params, inst.args)},
+            "changes": {name: new for name, _, new in schema.diff(prev, step.state)},
+        })
+        prev = step.state
+    return {"format": FORMAT, **trace.meta, "model": trace.model.name, "kind": trace.kind,
+            "goal": trace.goal, "initial": schema.readable(trace.initial), "steps": steps}
+
+
+def save(trace: Trace, path: str | Path) -> None:
+    """Write the trace as JSON to ``path``."""
+    Path(path).write_text(json.dumps(to_json(trace), indent=1) + "\n")
+
+
+def read(path: str | Path) -> dict[str, Any]:
+    """Read a saved trace file's JSON; TraceError if it is not one."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise TraceError(f"cannot read trace file {path}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TraceError(f"{path} is not JSON ({exc}); give a file written by `ksecheck check --trace-out`") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise TraceError(f"{path} is not a ksecheck trace (expected \"format\": \"{FORMAT}\")")
+    return data
+
+
+def from_json(model: Model, data: dict[str, Any]) -> Trace:
+    """Rebuild and replay a trace from :func:`to_json` data; TraceError where it stops matching."""
+    schema = model.schema
+    try:
+        initial = schema.parse(data["initial"])
+        raw_steps = list(data["steps"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TraceError(f"malformed trace: initial state or steps unreadable ({exc})") from None
+    if initial not in model.initial_states:
+        raise TraceError("the trace's initial state is not an initial state of the model "
+                         "(wrong configuration, or the model changed since the trace was saved)")
+    steps: list[Step] = []
+    state = initial
+    for n, raw in enumerate(raw_steps, 1):
+        inst = _instance(model, n, raw)
+        if not model.enabled(inst, state):
+            raise TraceError(f"step {n}: {inst.label} is not enabled in the state before it; "
+                             "the trace is stale or was edited")
+        nxt = model.apply(inst, state)
+        got = {name: new for name, _, new in schema.diff(state, nxt)}
+        said = raw.get("changes", {})
+        if got != said:
+            bad = sorted(set(got) ^ set(said) | {k for k in got if k in said and got[k] != said[k]})
+            k = bad[0]
+            raise TraceError(f"step {n}: {inst.label}: the model changes "
+                             f"{k} to {got.get(k, '(nothing)')} but the trace says {said.get(k, '(nothing)')}")
+        steps.append(Step(inst, nxt))
+        state = nxt
+    meta = {k: data[k] for k in ("config", "variants") if k in data}
+    return Trace(model, initial, steps, goal=str(data.get("goal", "")),
+                 kind=str(data.get("kind", "counterexample")), meta=meta)
+
+
+def _instance(model: Model, n: int, raw: Any) -> Instance:
+    if not isinstance(raw, dict) or "action" not in raw or not isinstance(raw.get("args", {}), dict):
+        raise TraceError(f"step {n}: malformed (need {{\"action\": ..., \"args\": {{...}}, \"changes\": {{...}}}})")
+    name, args = raw["action"], raw.get("args", {})
+    action = next((a for a in model.actions if a.name == name), None)
+    if action is None:
+        raise TraceError(f"step {n}: the model has no action {name!r}")
+    values = []
+    for p in action.params:
+        try:
+            values.append(p.domain.parse(str(args[p.name])))
+        except (KeyError, ValueError):
+            raise TraceError(f"step {n}: {name} needs parameter {p.name} "
+                             f"({p.domain.describe()}); got {args.get(p.name)!r}") from None
+    return Instance(action, tuple(values))

@@ -1,0 +1,10 @@
+"""Every model family the command line knows."""
+from checker.catalogue import Catalogue
+
+from . import examples
+
+
+def catalogue() -> Catalogue:
+    """The families, with the KSE ``upcall`` design as the default."""
+    from . import loan, upcall
+    return Catalogue([upcall.FAMILY, loan.FAMILY, *examples.FAMILIES], default="upcall")
