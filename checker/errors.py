@@ -19,3 +19,7 @@ class TraceError(KsecheckError):
 
 class CheckerBug(Exception):
     """An internal inconsistency, such as a rebuilt trace that does not replay."""
+
+
+class SlotIndexError(ModelError, IndexError):
+    """Model code indexed an array variable out of range (usually with none)."""

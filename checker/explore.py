@@ -15,8 +15,9 @@ from array import array
 from dataclasses import dataclass
 from typing import Callable
 
+from .compile import compile_successors
 from .contract import Model
-from .errors import CheckerBug, ModelError
+from .errors import CheckerBug, ModelError, UsageError
 from .result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
 from .schema import State
 from .trace import Step, Trace
@@ -46,19 +47,56 @@ class Progress:
         return self.states / self.seconds if self.seconds else 0.0
 
 
+ENGINES = ("compiled", "interpreted")
+"""How successors are computed: source compiled from the traced model, or the model run directly."""
+
+
 def explore(model: Model, *, stop_at_first: bool = False, limits: Limits = Limits(),
             on_progress: Callable[[Progress], None] | None = None,
-            progress_every: float = 3.0, meta: dict | None = None) -> CheckResult:
+            progress_every: float = 3.0, meta: dict | None = None,
+            engine: str = "compiled") -> CheckResult:
     """Search every reachable state of ``model`` breadth-first.
 
     With ``stop_at_first`` the search ends at the first violated invariant
     (or deadlock); otherwise it goes on and reports every property.
     """
-    return _Search(model, stop_at_first, limits, on_progress, progress_every, meta or {}).run()
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    return _Search(model, stop_at_first, limits, on_progress, progress_every, meta or {},
+                   engine).run()
+
+
+def successor_function(model: Model, engine: str = "compiled"):
+    """``(successors, validate)``: ``successors(state) -> [(instance index, next)]``.
+
+    ``validate(state)`` (compiled engine only) raises ModelError if a computed
+    value left its domain; the interpreted engine checks every assignment itself.
+    """
+    if engine == "compiled":
+        return compile_successors(model)
+    schema = model.schema
+    reader = schema.view(model.initial_states[0])
+    writer = schema.view(list(model.initial_states[0]))
+    insts = [(i, inst.action.guard, inst.action.effect, inst.args)
+             for i, inst in enumerate(model.instances)]
+
+    def successors(state):
+        reader._v = state
+        out = []
+        for i, guard, effect, args in insts:
+            if guard(reader, *args):
+                writer._v = list(state)
+                if effect(writer, *args) is not None:
+                    raise ModelError(f"model {model.name}: effect of {model.instances[i].action.name} "
+                                     "returned a value; an effect assigns to the view and returns None")
+                out.append((i, tuple(writer._v)))
+        return out
+    return successors, None
 
 
 class _Search:
-    def __init__(self, model, stop_at_first, limits, on_progress, progress_every, meta):
+    def __init__(self, model, stop_at_first, limits, on_progress, progress_every, meta, engine):
+        self.engine = engine
         self.model, self.stop_at_first, self.limits = model, stop_at_first, limits
         self.on_progress, self.progress_every, self.meta = on_progress, progress_every, meta
         self.index: dict[State, int] = {}
@@ -95,53 +133,44 @@ class _Search:
     # -- the search -----------------------------------------------------------
     def run(self) -> CheckResult:
         model, limits = self.model, self.limits
-        schema = model.schema
-        insts = [(i, inst.action.guard, inst.action.effect, inst.args, a)
-                 for i, inst in enumerate(model.instances)
-                 for a in [model.actions.index(inst.action)]]
+        succ, valid = successor_function(model, self.engine)
+        action_of = [model.actions.index(inst.action) for inst in model.instances]
         fired = [0] * len(model.actions)
         terminal, at_bound = model.terminal, model.at_bound
+        reader = model.schema.view(model.initial_states[0])
         stats = Stats()
         start = time.perf_counter()
         last_report = start
         deadline = start + limits.timeout if limits.timeout else None
         for s in model.initial_states:
             self._add(s, -1, -1)
-        reader = schema.view(model.initial_states[0])
-        writer = schema.view(list(model.initial_states[0]))
-        index, add = self.index, self._add
-        level_start, level_end, depth = 0, len(self.states), 0
-        stop = "" if not self._must_stop() else "first violation"
+        index, add, states = self.index, self._add, self.states
+        level_start, level_end, depth = 0, len(states), 0
+        stop = "first violation" if self._must_stop() else ""
         transitions = 0
         while level_start < level_end and not stop:
             if limits.max_depth is not None and depth >= limits.max_depth:
-                if self._frontier_grows(level_start, level_end, insts, reader, writer):
+                if any(nxt not in index for sid in range(level_start, level_end)
+                       for _, nxt in succ(states[sid])):
                     stop = f"depth limit {limits.max_depth}"
                 break
             for sid in range(level_start, level_end):
-                state = self.states[sid]
-                reader._v = state
-                enabled = 0
-                for i, guard, effect, args, a in insts:
-                    if not guard(reader, *args):
-                        continue
-                    enabled += 1
-                    fired[a] += 1
-                    writer._v = list(state)
-                    if effect(writer, *args) is not None:
-                        raise ModelError(f"model {model.name}: effect of {model.actions[a].name} "
-                                         "returned a value; an effect assigns to the view and returns None")
-                    nxt = tuple(writer._v)
+                state = states[sid]
+                out = succ(state)
+                for i, nxt in out:
+                    fired[action_of[i]] += 1
                     if nxt not in index:
-                        if limits.max_states is not None and len(self.states) >= limits.max_states:
+                        if limits.max_states is not None and len(states) >= limits.max_states:
                             stop = f"state limit {limits.max_states}"
                             break
+                        if valid is not None:
+                            valid(nxt)
                         add(nxt, sid, i)
-                        reader._v = state
-                transitions += enabled
+                transitions += len(out)
                 if stop:
                     break
-                if not enabled:
+                if not out:
+                    reader._v = state
                     if terminal is not None and terminal(reader):
                         stats.terminal_states += 1
                     elif at_bound is not None and at_bound(reader):
@@ -160,15 +189,15 @@ class _Search:
                         break
                     if self.on_progress and now - last_report >= self.progress_every:
                         last_report = now
-                        self.on_progress(Progress(len(self.states), len(self.states) - sid,
+                        self.on_progress(Progress(len(states), len(states) - sid,
                                                   depth, now - start))
             else:
-                level_start, level_end = level_end, len(self.states)
+                level_start, level_end = level_end, len(states)
                 if level_start < level_end:
                     depth += 1
                 continue
             break
-        stats.states = len(self.states)
+        stats.states = len(states)
         stats.transitions = transitions
         stats.depth = depth
         stats.action_counts = {a.name: n for a, n in zip(model.actions, fired)}
@@ -180,19 +209,6 @@ class _Search:
                            variants=tuple(self.meta.get("variants", ())),
                            constants=dict(self.meta.get("constants", {})),
                            properties=self._verdicts(stats), stats=stats)
-
-    def _frontier_grows(self, lo, hi, insts, reader, writer) -> bool:
-        """Whether some state of the last level allowed by the depth limit has a new successor."""
-        for sid in range(lo, hi):
-            state = self.states[sid]
-            reader._v = state
-            for _, guard, effect, args, _ in insts:
-                if guard(reader, *args):
-                    writer._v = list(state)
-                    effect(writer, *args)
-                    if tuple(writer._v) not in self.index:
-                        return True
-        return False
 
     # -- verdicts -------------------------------------------------------------
     def _verdicts(self, stats: Stats) -> list[PropertyResult]:

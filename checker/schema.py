@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from .domains import Domain
-from .errors import ModelError
+from .errors import ModelError, SlotIndexError
 
 State = tuple  # a tuple of ints laid out by a Schema
 
@@ -59,7 +59,7 @@ class Row:
     def _at(self, i) -> int:
         i = operator.index(i)
         if not 0 <= i < self._n:
-            raise ModelError(f"{self._name}[{i}] is out of range 0..{self._n - 1}: "
+            raise SlotIndexError(f"{self._name}[{i}] is out of range 0..{self._n - 1}: "
                              "guard the step so it never indexes with none")
         return self._base + i
 
