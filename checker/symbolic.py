@@ -249,36 +249,72 @@ class _SymList(list):
 MAX_PATHS = 4096
 
 
-def trace_instance(model: Model, inst: Instance) -> list[Path]:
-    """Every feasible path through ``inst``'s guard (true) and effect."""
-    schema = model.schema
+def _paths(schema, run, what: str) -> list[tuple[tuple[Expr, ...], object]]:
+    """Run ``run(tracer, slots)`` along every decision path: ``[(conds, result)]``.
+
+    A run that indexes an array out of range yields the result
+    ``SlotIndexError`` (the exception) for that path.
+    """
     domains = schema.slot_domains
-    view_cls = _unchecked_view(schema)
-    paths: list[Path] = []
+    out: list[tuple[tuple[Expr, ...], object]] = []
     prefix: list[bool] = []
     while True:
         tracer = Tracer(domains, prefix)
         slots = [Sym(("s", i), tracer) for i in range(schema.width)]
-        reader = view_cls(tuple(slots))
         try:
-            if inst.action.guard(reader, *inst.args):
-                writer = view_cls(list(slots))
-                if inst.action.effect(writer, *inst.args) is not None:
-                    raise ModelError(f"effect of {inst.action.name} returned a value")
-                post = tuple(_expr(v) for v in writer._v)
-                if any(p is None for p in post):
-                    raise ModelError(f"effect of {inst.label} stored a value that is not an int")
-                paths.append(Path(tuple(tracer.conds), post))
+            result = run(slots)
         except IndexError as exc:
-            paths.append(Path(tuple(tracer.conds), None, f"{inst.label}: {exc}"))
-        if len(paths) > MAX_PATHS:
-            raise ModelError(f"{inst.label} has more than {MAX_PATHS} paths")
+            result = exc
+        out.append((tuple(tracer.conds), result))
+        if len(out) > MAX_PATHS:
+            raise ModelError(f"{what} has more than {MAX_PATHS} paths")
         taken = tracer.taken
         while taken and not taken[-1]:
             taken.pop()
         if not taken:
-            return paths
+            return out
         prefix = taken[:-1] + [False]
+
+
+def trace_instance(model: Model, inst: Instance) -> list[Path]:
+    """Every feasible path through ``inst``'s guard (true) and effect."""
+    view_cls = _unchecked_view(model.schema)
+
+    def run(slots):
+        if not inst.action.guard(view_cls(tuple(slots)), *inst.args):
+            return None
+        writer = view_cls(list(slots))
+        if inst.action.effect(writer, *inst.args) is not None:
+            raise ModelError(f"effect of {inst.action.name} returned a value")
+        post = tuple(_expr(v) for v in writer._v)
+        if any(p is None for p in post):
+            raise ModelError(f"effect of {inst.label} stored a value that is not an int")
+        return post
+
+    paths = []
+    for conds, result in _paths(model.schema, run, inst.label):
+        if isinstance(result, IndexError):
+            paths.append(Path(conds, None, f"{inst.label}: {result}"))
+        elif result is not None:
+            paths.append(Path(conds, result))
+    return paths
+
+
+def trace_predicate(model: Model, predicate, what: str = "predicate") -> list[tuple[Expr, ...]]:
+    """The paths (lists of conditions) on which ``predicate(view)`` is true.
+
+    Their disjunction is the predicate as a formula over the state slots.
+    Raises ModelError if some path indexes an array out of range.
+    """
+    view_cls = _unchecked_view(model.schema)
+    true_paths = []
+    for conds, result in _paths(model.schema,
+                                lambda slots: bool(predicate(view_cls(tuple(slots)))), what):
+        if isinstance(result, IndexError):
+            raise ModelError(f"{what}: {result}")
+        if result:
+            true_paths.append(conds)
+    return true_paths
 
 
 _VIEWS: dict[int, type] = {}
