@@ -65,8 +65,11 @@ class Property:
     """A named property of kind ``always``, ``sometimes`` or ``eventually``.
 
     ``check(s)`` is the state predicate: the invariant for ``always``, the
-    goal for ``sometimes``. An ``eventually`` property is recorded with its
-    statement in ``doc`` (and ``fairness``) for engines that check liveness.
+    goal for ``sometimes``. For ``eventually`` it is the goal *q* of a
+    leads-to: whenever ``trigger(s, *params)`` holds, ``check(s, *params)``
+    holds then or later, for every value of ``params``, on every execution
+    fair to ``fairness``: pairs ``("weak" | "strong", action name)``, each
+    fair separately for every value of the action's first parameter.
     """
 
     name: str
@@ -74,7 +77,9 @@ class Property:
     check: Callable[..., object] | None
     source: str
     doc: str = ""
-    fairness: tuple[str, ...] = ()
+    trigger: Callable[..., object] | None = None
+    params: tuple[Param, ...] = ()
+    fairness: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,10 @@ class Model:
             _check_action(self.name, a)
         for p in self.properties:
             _check_property(self.name, p)
+            unknown = [a for _, a in p.fairness if a not in {x.name for x in self.actions}]
+            if unknown:
+                raise ModelError(f"model {self.name}, property {p.name!r}: fairness names "
+                                 f"unknown action(s) {unknown}")
         for pred, what in ((self.terminal, "terminal"), (self.at_bound, "at_bound")):
             if pred is not None and not callable(pred):
                 raise ModelError(f"model {self.name}: {what} must be a predicate s -> bool")
@@ -216,7 +225,17 @@ def _check_property(model: str, p: Property) -> None:
     where = f"model {model}, property {p.name!r}"
     if p.kind not in KINDS:
         raise ModelError(f"{where}: unknown kind {p.kind!r}; use one of {', '.join(KINDS)}")
-    if p.kind != "eventually" and not callable(p.check):
+    if not callable(p.check):
         raise ModelError(f"{where}: an {p.kind} property needs a predicate check(s) -> bool")
+    if p.kind == "eventually":
+        if not callable(p.trigger):
+            raise ModelError(f"{where}: an eventually property needs trigger(s, *params) -> bool "
+                             "(when the goal becomes due) besides check (the goal)")
+        for entry in p.fairness:
+            if not (isinstance(entry, tuple) and len(entry) == 2 and entry[0] in ("weak", "strong")):
+                raise ModelError(f"{where}: fairness entries are (\"weak\" | \"strong\", action name); "
+                                 f"got {entry!r}")
+    elif p.params or p.trigger or p.fairness:
+        raise ModelError(f"{where}: params, trigger and fairness belong to eventually properties")
     if not p.source:
         raise ModelError(f"{where}: say where the property comes from (source=...)")

@@ -18,6 +18,7 @@ from typing import Callable
 from .compile import compile_successors
 from .contract import Model
 from .errors import CheckerBug, ModelError, UsageError
+from .liveness import Graph, check_leads_to
 from .result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
 from .schema import State
 from .trace import Step, Trace
@@ -54,16 +55,18 @@ ENGINES = ("compiled", "interpreted")
 def explore(model: Model, *, stop_at_first: bool = False, limits: Limits = Limits(),
             on_progress: Callable[[Progress], None] | None = None,
             progress_every: float = 3.0, meta: dict | None = None,
-            engine: str = "compiled") -> CheckResult:
+            engine: str = "compiled", liveness: bool = True) -> CheckResult:
     """Search every reachable state of ``model`` breadth-first.
 
     With ``stop_at_first`` the search ends at the first violated invariant
     (or deadlock); otherwise it goes on and reports every property.
+    ``eventually`` properties are checked on the explored graph after a
+    complete search (:mod:`checker.liveness`) unless ``liveness`` is False.
     """
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     return _Search(model, stop_at_first, limits, on_progress, progress_every, meta or {},
-                   engine).run()
+                   engine, liveness).run()
 
 
 def successor_function(model: Model, engine: str = "compiled"):
@@ -95,8 +98,9 @@ def successor_function(model: Model, engine: str = "compiled"):
 
 
 class _Search:
-    def __init__(self, model, stop_at_first, limits, on_progress, progress_every, meta, engine):
-        self.engine = engine
+    def __init__(self, model, stop_at_first, limits, on_progress, progress_every, meta, engine,
+                 liveness):
+        self.engine, self.liveness = engine, liveness
         self.model, self.stop_at_first, self.limits = model, stop_at_first, limits
         self.on_progress, self.progress_every, self.meta = on_progress, progress_every, meta
         self.index: dict[State, int] = {}
@@ -134,6 +138,7 @@ class _Search:
     def run(self) -> CheckResult:
         model, limits = self.model, self.limits
         succ, valid = successor_function(model, self.engine)
+        self.succ = succ
         action_of = [model.actions.index(inst.action) for inst in model.instances]
         fired = [0] * len(model.actions)
         terminal, at_bound = model.terminal, model.at_bound
@@ -233,9 +238,17 @@ class _Search:
                     r.verdict = Verdict.UNREACHED
                 else:
                     r.note = _why(stats)
-            else:
+            elif not self.liveness:
                 r.verdict = Verdict.NOT_CHECKED
-                r.note = "liveness is not checked by explicit safety search"
+                r.note = "liveness not checked (turned off)"
+            elif complete:
+                graph = Graph(self.model, self.states, self.index, self.parent, self.via, self.succ)
+                r.trace = check_leads_to(graph, p)
+                r.verdict = Verdict.HOLDS if r.trace is None else Verdict.VIOLATED
+                if r.trace is not None:
+                    r.trace.meta = dict(self.meta)
+            else:
+                r.note = _why(stats)
             out.append(r)
         if self.model.check_deadlock:
             r = PropertyResult(DEADLOCK, "always", Verdict.INCOMPLETE,

@@ -42,6 +42,8 @@ class Trace:
     goal: str = ""
     kind: str = "counterexample"  # or "witness"
     meta: dict[str, Any] = field(default_factory=dict)
+    loop: int | None = None  # a lasso: the final state is the state after step ``loop``
+    note: str = ""
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -68,6 +70,8 @@ class Trace:
             replay(self.model, self.initial, [(s.instance, s.state) for s in self.steps])
         except TraceError as exc:
             raise CheckerBug(f"a trace built by the checker does not replay: {exc}") from None
+        if self.loop is not None and self.states[self.loop] != self.final:
+            raise CheckerBug(f"lasso trace for {self.goal} does not return to step {self.loop}")
 
 
 def replay(model: Model, initial: State, steps: Sequence[tuple[Instance, State]]) -> None:
@@ -112,11 +116,20 @@ def format_trace(trace: Trace, *, style=lambda text, role: text) -> str:
     prev = trace.initial
     width = max((len(n) for n in schema.slot_names), default=0)
     for n, step in enumerate(trace.steps, 1):
+        if trace.loop is not None and n == trace.loop + 1:
+            lines.append("  " + style("-- loop: from here the steps repeat forever --", "bad"))
         lines.append(f"  {n:>3}. " + style(step.label, "action"))
         for name, old, new in schema.diff(prev, step.state):
             lines.append(f"         {name:<{width}}  {style(old, 'old')} -> {style(new, 'new')}")
         prev = step.state
-    if trace.kind == "counterexample":
+    if trace.loop is not None:
+        back = f"back to the state after step {trace.loop}" if trace.loop else "back to the initial state"
+        if trace.loop == len(trace.steps):
+            back = "no step is enabled: it stays here forever"
+        lines.append("  " + style(f"-- {back}; {trace.goal} never happens", "bad"))
+        if trace.note:
+            lines.append("  " + trace.note)
+    elif trace.kind == "counterexample":
         broken = trace.broken_at_end() or [trace.goal]
         lines.append("  " + style("violated in the final state: " + ", ".join(broken), "bad"))
     return "\n".join(lines)
@@ -136,8 +149,11 @@ def to_json(trace: Trace) -> dict[str, Any]:
             "changes": {name: new for name, _, new in schema.diff(prev, step.state)},
         })
         prev = step.state
-    return {"format": FORMAT, **trace.meta, "model": trace.model.name, "kind": trace.kind,
-            "goal": trace.goal, "initial": schema.readable(trace.initial), "steps": steps}
+    out = {"format": FORMAT, **trace.meta, "model": trace.model.name, "kind": trace.kind,
+           "goal": trace.goal, "initial": schema.readable(trace.initial), "steps": steps}
+    if trace.loop is not None:
+        out.update(loop=trace.loop, note=trace.note)
+    return out
 
 
 def save(trace: Trace, path: str | Path) -> None:
@@ -187,8 +203,15 @@ def from_json(model: Model, data: dict[str, Any]) -> Trace:
         steps.append(Step(inst, nxt))
         state = nxt
     meta = {k: data[k] for k in ("config", "variants") if k in data}
-    return Trace(model, initial, steps, goal=str(data.get("goal", "")),
-                 kind=str(data.get("kind", "counterexample")), meta=meta)
+    loop = data.get("loop")
+    if loop is not None and (not isinstance(loop, int) or not 0 <= loop <= len(steps)):
+        raise TraceError(f"\"loop\" must be a step number 0..{len(steps)}; got {loop!r}")
+    trace = Trace(model, initial, steps, goal=str(data.get("goal", "")),
+                  kind=str(data.get("kind", "counterexample")), meta=meta, loop=loop,
+                  note=str(data.get("note", "")))
+    if loop is not None and trace.states[loop] != trace.final:
+        raise TraceError(f"the trace claims to loop back to step {loop}, but its final state differs")
+    return trace
 
 
 def _instance(model: Model, n: int, raw: Any) -> Instance:
