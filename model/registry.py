@@ -6,5 +6,6 @@ from . import examples
 
 def catalogue() -> Catalogue:
     """The families, with the KSE ``upcall`` design as the default."""
-    from . import loan, upcall
-    return Catalogue([upcall.FAMILY, loan.FAMILY, *examples.FAMILIES], default="upcall")
+    from . import kstack, loan, upcall
+    return Catalogue([upcall.FAMILY, loan.FAMILY, kstack.FAMILY, *examples.FAMILIES],
+                     default="upcall")
