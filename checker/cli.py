@@ -138,10 +138,10 @@ def _save_traces(result, directory: Path) -> None:
 
 def _replay(args) -> int:
     data = tracing.read(args.file)
-    config = data.get("config")
-    if not isinstance(config, str):
-        raise KsecheckError(f"{args.file}: the trace names no configuration")
-    family, cfg = _catalogue().resolve(data.get("model"), config)
+    config, model_name = data.get("config"), data.get("model")
+    if not isinstance(config, str) or not isinstance(model_name, (str, type(None))):
+        raise KsecheckError(f"{args.file}: the trace must name its \"model\" and \"config\" as strings")
+    family, cfg = _catalogue().resolve(model_name, config)
     variants = data.get("variants", [])
     if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
         raise KsecheckError(f"{args.file}: \"variants\" must be a list of names")

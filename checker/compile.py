@@ -70,6 +70,10 @@ def _emit(node: dict, k: int, depth: int, out: list[str], errors: list[str]) -> 
             i += 1
 
 
+def _within(inner, outer) -> bool:
+    return outer.lo <= inner.lo and inner.hi <= outer.hi
+
+
 def source(model: Model) -> tuple[str, list[str], list[int]]:
     """The generated source of ``successors``, its error messages, and the computed slots."""
     lines = ["def successors(s):", "    out = []"]
@@ -80,7 +84,9 @@ def source(model: Model) -> tuple[str, list[str], list[int]]:
         paths = trace_instance(model, inst)
         for p in paths:
             for i, e in enumerate(p.post or ()):
-                if e[0] not in ("c", "s") or (e[0] == "c" and not domains[i].contains(e[1])):
+                if (e[0] not in ("c", "s")
+                        or (e[0] == "c" and not domains[i].contains(e[1]))
+                        or (e[0] == "s" and not _within(domains[e[1]], domains[i]))):
                     computed.add(i)
         lines.append(f"    # {inst.label}")
         _emit(_tree(paths), k, 1, lines, errors)

@@ -123,6 +123,12 @@ class Model:
             raise ModelError(f"model {self.name}: schema must be a checker.schema.Schema")
         self.actions = tuple(self.actions)
         self.properties = tuple(self.properties)
+        for a in self.actions:
+            if not isinstance(a, Action):
+                raise ModelError(f"model {self.name}: {a!r} is not a checker.Action")
+        for p in self.properties:
+            if not isinstance(p, Property):
+                raise ModelError(f"model {self.name}: {p!r} is not a checker.Property")
         _unique(self.name, "action", [a.name for a in self.actions])
         _unique(self.name, "property", [p.name for p in self.properties])
         for a in self.actions:

@@ -23,3 +23,7 @@ class CheckerBug(Exception):
 
 class SlotIndexError(ModelError, IndexError):
     """Model code indexed an array variable out of range (usually with none)."""
+
+
+class Unsupported(ModelError):
+    """Model code uses a construct the symbolic engines cannot follow."""

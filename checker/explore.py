@@ -17,7 +17,7 @@ from typing import Callable
 
 from .compile import compile_successors
 from .contract import Model
-from .errors import CheckerBug, ModelError, UsageError
+from .errors import CheckerBug, ModelError, Unsupported, UsageError
 from .liveness import Graph, check_leads_to
 from .result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
 from .schema import State
@@ -49,13 +49,15 @@ class Progress:
 
 
 ENGINES = ("compiled", "interpreted")
-"""How successors are computed: source compiled from the traced model, or the model run directly."""
+"""How successors are computed: source compiled from the traced model, or the model run
+directly. ``explore(engine="auto")`` compiles unless the model uses a construct the
+tracer cannot follow, and then interprets (the result's statistics say which ran)."""
 
 
 def explore(model: Model, *, stop_at_first: bool = False, limits: Limits = Limits(),
             on_progress: Callable[[Progress], None] | None = None,
             progress_every: float = 3.0, meta: dict | None = None,
-            engine: str = "compiled", liveness: bool = True) -> CheckResult:
+            engine: str = "auto", liveness: bool = True) -> CheckResult:
     """Search every reachable state of ``model`` breadth-first.
 
     With ``stop_at_first`` the search ends at the first violated invariant
@@ -63,20 +65,24 @@ def explore(model: Model, *, stop_at_first: bool = False, limits: Limits = Limit
     ``eventually`` properties are checked on the explored graph after a
     complete search (:mod:`checker.liveness`) unless ``liveness`` is False.
     """
-    if engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine not in ("auto", *ENGINES):
+        raise UsageError(f"unknown engine {engine!r}; choose auto or one of {', '.join(ENGINES)}")
     return _Search(model, stop_at_first, limits, on_progress, progress_every, meta or {},
                    engine, liveness).run()
 
 
-def successor_function(model: Model, engine: str = "compiled"):
-    """``(successors, validate)``: ``successors(state) -> [(instance index, next)]``.
+def successor_function(model: Model, engine: str = "auto"):
+    """``(successors, validate, engine used)``; ``successors(state) -> [(instance, next)]``.
 
     ``validate(state)`` (compiled engine only) raises ModelError if a computed
     value left its domain; the interpreted engine checks every assignment itself.
     """
-    if engine == "compiled":
-        return compile_successors(model)
+    if engine in ("auto", "compiled"):
+        try:
+            return (*compile_successors(model), "compiled")
+        except Unsupported:
+            if engine == "compiled":
+                raise
     schema = model.schema
     reader = schema.view(model.initial_states[0])
     writer = schema.view(list(model.initial_states[0]))
@@ -94,7 +100,7 @@ def successor_function(model: Model, engine: str = "compiled"):
                                      "returned a value; an effect assigns to the view and returns None")
                 out.append((i, tuple(writer._v)))
         return out
-    return successors, None
+    return successors, None, "interpreted"
 
 
 class _Search:
@@ -137,13 +143,13 @@ class _Search:
     # -- the search -----------------------------------------------------------
     def run(self) -> CheckResult:
         model, limits = self.model, self.limits
-        succ, valid = successor_function(model, self.engine)
+        stats = Stats()
+        succ, valid, stats.engine = successor_function(model, self.engine)
         self.succ = succ
         action_of = [model.actions.index(inst.action) for inst in model.instances]
         fired = [0] * len(model.actions)
         terminal, at_bound = model.terminal, model.at_bound
         reader = model.schema.view(model.initial_states[0])
-        stats = Stats()
         start = time.perf_counter()
         last_report = start
         deadline = start + limits.timeout if limits.timeout else None
@@ -153,18 +159,18 @@ class _Search:
         level_start, level_end, depth = 0, len(states), 0
         stop = "first violation" if self._must_stop() else ""
         transitions = 0
+        grew_past_limit = False
         while level_start < level_end and not stop:
-            if limits.max_depth is not None and depth >= limits.max_depth:
-                if any(nxt not in index for sid in range(level_start, level_end)
-                       for _, nxt in succ(states[sid])):
-                    stop = f"depth limit {limits.max_depth}"
-                break
+            at_limit = limits.max_depth is not None and depth >= limits.max_depth
             for sid in range(level_start, level_end):
                 state = states[sid]
                 out = succ(state)
                 for i, nxt in out:
                     fired[action_of[i]] += 1
                     if nxt not in index:
+                        if at_limit:  # expand the last allowed level, add nothing beyond it
+                            grew_past_limit = True
+                            continue
                         if limits.max_states is not None and len(states) >= limits.max_states:
                             stop = f"state limit {limits.max_states}"
                             break
@@ -197,6 +203,10 @@ class _Search:
                         self.on_progress(Progress(len(states), len(states) - sid,
                                                   depth, now - start))
             else:
+                if at_limit:
+                    if grew_past_limit:
+                        stop = f"depth limit {limits.max_depth}"
+                    break
                 level_start, level_end = level_end, len(states)
                 if level_start < level_end:
                     depth += 1

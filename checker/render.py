@@ -49,6 +49,7 @@ def stats_table(result: CheckResult) -> str:
             ["at-bound states", f"{s.at_bound_states:,}"],
             ["deadlock states", f"{s.deadlock_states:,}"],
             ["search", "complete" if s.complete else f"INCOMPLETE ({s.stopped_by})"],
+            ["engine", s.engine],
             ["time", f"{s.seconds:.2f} s"], ["states/s", f"{s.states_per_second:,.0f}"],
             ["peak memory", f"{s.peak_rss_bytes / 2**20:,.0f} MiB"]]
     return tabulate(rows, tablefmt="plain")

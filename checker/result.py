@@ -61,6 +61,7 @@ class Stats:
     deadlock_states: int = 0
     complete: bool = True
     stopped_by: str = ""
+    engine: str = ""
 
     @property
     def states_per_second(self) -> float:

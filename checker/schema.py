@@ -81,13 +81,14 @@ class Schema:
     """The ordered variables of a model and the view class over them."""
 
     def __init__(self, *variables: Var | Array):
+        for v in variables:
+            if not isinstance(v, (Var, Array)):
+                raise ModelError(f"{v!r} is not a Var or an Array")
         names = [v.name for v in variables]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ModelError(f"state variable(s) {sorted(dup)} declared twice: give each a unique name")
         for v in variables:
-            if not isinstance(v, (Var, Array)):
-                raise ModelError(f"{v!r} is not a Var or an Array")
             if not isinstance(v.domain, Domain):
                 raise ModelError(f"variable {v.name}: domain must be a checker.domains.Domain")
             if not v.name.isidentifier() or v.name.startswith("_"):

@@ -19,7 +19,7 @@ import operator
 from dataclasses import dataclass, field
 
 from .contract import Instance, Model
-from .errors import ModelError
+from .errors import ModelError, Unsupported
 
 Expr = tuple
 
@@ -150,6 +150,7 @@ class Sym:
         return f
 
     __add__, __radd__ = _bin("+"), _bin("+", True)
+    __mul__, __rmul__ = _bin("*"), _bin("*", True)
     __sub__, __rsub__ = _bin("-"), _bin("-", True)
     __and__, __rand__ = _bin("&"), _bin("&", True)
     __or__, __ror__ = _bin("|"), _bin("|", True)
@@ -172,10 +173,21 @@ class Sym:
     def __index__(self) -> int:
         return self.t.index(self.e)
 
-    __hash__ = None  # symbolic values must not be put in sets or dict keys
+    def _unsupported(what):
+        def f(self, *other):
+            raise Unsupported(f"{what} on a state value ({render(self.e)}): the symbolic engines "
+                              "follow + - * comparisons and bit operations only; rewrite it with "
+                              "those, or explore with engine='interpreted'")
+        return f
 
-    def __int__(self):
-        raise ModelError(f"int() of the state value {render(self.e)}: compare or compute with it instead")
+    __mod__ = __rmod__ = _unsupported("%")
+    __floordiv__ = __rfloordiv__ = __truediv__ = __rtruediv__ = _unsupported("division")
+    __pow__ = __rpow__ = _unsupported("**")
+    __abs__ = _unsupported("abs()")
+    __hash__ = _unsupported("a set or dict lookup (hashing)")
+    __int__ = _unsupported("int()")
+    __float__ = _unsupported("float()")
+    del _unsupported
 
     def __repr__(self) -> str:
         return f"Sym({render(self.e)})"
@@ -194,7 +206,7 @@ def _as_int(e: Expr) -> Expr:
     return ("ite", e, const(1), const(0)) if is_bool(e) else e
 
 
-_PY = {"+": operator.add, "-": operator.sub, "&": operator.and_, "|": operator.or_,
+_PY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "&": operator.and_, "|": operator.or_,
        "^": operator.xor, "<<": operator.lshift, ">>": operator.rshift, "==": operator.eq,
        "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 

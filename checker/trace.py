@@ -168,7 +168,7 @@ def read(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise TraceError(f"cannot read trace file {path}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TraceError(f"{path} is not JSON ({exc}); give a file written by `ksecheck check --trace-out`") from None
+        raise TraceError(f"{path} is not JSON ({exc}); give a file written by `ksecheck check --save-traces`") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise TraceError(f"{path} is not a ksecheck trace (expected \"format\": \"{FORMAT}\")")
     return data
@@ -195,6 +195,8 @@ def from_json(model: Model, data: dict[str, Any]) -> Trace:
         nxt = model.apply(inst, state)
         got = {name: new for name, _, new in schema.diff(state, nxt)}
         said = raw.get("changes", {})
+        if not isinstance(said, dict):
+            raise TraceError(f"step {n}: \"changes\" must be an object {{variable: new value}}")
         if got != said:
             bad = sorted(set(got) ^ set(said) | {k for k in got if k in said and got[k] != said[k]})
             k = bad[0]
