@@ -13,6 +13,11 @@ from .contract import Model
 from .errors import UsageError
 
 
+TIERS = ("ci", "slow", "benchmark")
+"""How costly a configuration is to explore: on every test run, in the slow
+tests, or only in benchmarks (its numbers are recorded, not re-checked)."""
+
+
 @dataclass(frozen=True)
 class Config:
     """A named, pinned choice of constants for one family."""
@@ -21,6 +26,11 @@ class Config:
     constants: Mapping[str, int]
     doc: str = ""
     options: Mapping[str, object] = field(default_factory=dict)
+    tier: str = "ci"
+
+    def __post_init__(self):
+        if self.tier not in TIERS:
+            raise UsageError(f"configuration {self.name}: tier must be one of {', '.join(TIERS)}")
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,8 @@ class Variant:
     doc: str
     violates: tuple[str, ...]
     history: str = ""
+    check_on: tuple[str, ...] = ()
+    """Configurations on which its verdicts are pinned (it may hold on one too small for the bug)."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from . import regress
 from . import trace as tracing
 from .errors import CheckerBug, KsecheckError, UsageError
 from .explore import Limits, Progress, explore
@@ -62,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("replay", help="re-validate a saved trace against the model and print it")
     r.add_argument("file", help="a trace written by `ksecheck check --save-traces`")
     sub.add_parser("list", help="list models, configurations, variants and properties")
+    g = sub.add_parser("regress", help="re-measure configurations and variants against the pinned numbers")
+    g.add_argument("--slow", action="store_true", help="include the slow configurations (minutes)")
+    g.add_argument("--only", action="append", default=[], metavar="RUN",
+                   help="only this run: a configuration, or CONFIG+VARIANT (repeatable)")
+    g.add_argument("--update", action="store_true", help="write the measured numbers into the pinned file")
+    g.add_argument("--file", help="pinned numbers (default: the repository's model/pinned.json)")
     return p
 
 
@@ -75,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             return _replay(args)
         if args.command == "list":
             return _list()
+        if args.command == "regress":
+            return _regress(args)
         build_parser().print_help()
         return EXIT_USAGE
     except KsecheckError as exc:
@@ -173,6 +182,37 @@ def _list() -> int:
     print()
     print(tabulate(prows, headers=["model", "property", "kind", "source"]))
     return EXIT_OK
+
+
+def _regress(args) -> int:
+    from model.registry import PINNED
+    cat = _catalogue()
+    path = Path(args.file) if args.file else PINNED
+    pinned = regress.load(path) if path.exists() or not args.update else {}
+    every = list(regress.runs(cat))
+    chosen = [r for r in every if (args.slow or r.tier == "ci") and (not args.only or r.key in args.only)]
+    unknown = [k for k in args.only if k not in {r.key for r in every}]
+    if unknown:
+        raise UsageError(f"no pinned run {unknown[0]!r}; runs are configurations or CONFIG+VARIANT "
+                         "(see `ksecheck list`)")
+    if args.update:
+        for run in chosen:
+            pinned[run.key] = regress.measure(cat, run)
+            print(f"measured {run.key}", file=sys.stderr)
+        regress.save(path, pinned)
+        print(f"wrote {len(chosen)} run(s) to {path}")
+        return EXIT_OK
+    style = styler(_colour())
+
+    def report(run, diff):
+        mark = style("ok", "good") if not diff else style("MOVED", "bad")
+        print(f"{mark:>5}  {run.key}")
+        for line in diff:
+            print(f"         {line}")
+    moved = regress.check(cat, pinned, chosen, report)
+    print(f"\n{len(chosen) - len(moved)} of {len(chosen)} runs match {path}"
+          + ("" if args.slow else " (slow runs skipped: --slow)"))
+    return EXIT_VIOLATED if moved else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Callable
 
 from .contract import Model
-from .errors import ModelError
-from .symbolic import Expr, Path, trace_instance
+from .errors import ModelError, Unsupported
+from .symbolic import Expr, Path, predicate_paths, trace_instance
 
 Successors = Callable[[tuple], list]
 
@@ -34,37 +34,39 @@ def py(e: Expr) -> str:
     return f"({py(e[1])} {tag} {py(e[2])})"
 
 
-def _tree(paths: list[Path]) -> dict:
-    """Paths as a trie keyed by condition, in the order they were found."""
+def _tree(paths) -> dict:
+    """Paths as a trie keyed by condition, in the order they were found.
+
+    ``paths`` holds Path objects, or ``(conds, value)`` pairs; the leaf
+    (key None) is the Path or the value.
+    """
     root: dict = {}
     for p in paths:
+        conds, leaf = (p.conds, p) if isinstance(p, Path) else p
         node = root
-        for c in p.conds:
+        for c in conds:
             node = node.setdefault(c, {})
-        node[None] = p
+        node[None] = leaf
     return root
 
 
-def _emit(node: dict, k: int, depth: int, out: list[str], errors: list[str]) -> None:
+def _emit(node: dict, leaf: Callable[[object, str], None], depth: int, out: list[str]) -> None:
+    """Nested ifs for a trie; ``leaf(value, pad)`` emits the code at each leaf."""
     pad = "    " * depth
     items = list(node.items())
     i = 0
     while i < len(items):
         cond, child = items[i]
         if cond is None:
-            if child.post is None:
-                errors.append(child.error)
-                out.append(f"{pad}raise ModelError(ERRORS[{len(errors) - 1}])")
-            else:
-                out.append(f"{pad}out.append(({k}, ({', '.join(py(e) for e in child.post)},)))")
+            leaf(child, pad)
             i += 1
             continue
         nxt = items[i + 1] if i + 1 < len(items) else None
         out.append(f"{pad}if {py(cond)}:")
-        _emit(child, k, depth + 1, out, errors)
+        _emit(child, leaf, depth + 1, out)
         if nxt is not None and nxt[0] == ("not", cond):
             out.append(f"{pad}else:")
-            _emit(nxt[1], k, depth + 1, out, errors)
+            _emit(nxt[1], leaf, depth + 1, out)
             i += 2
         else:
             i += 1
@@ -89,7 +91,14 @@ def source(model: Model) -> tuple[str, list[str], list[int]]:
                         or (e[0] == "s" and not _within(domains[e[1]], domains[i]))):
                     computed.add(i)
         lines.append(f"    # {inst.label}")
-        _emit(_tree(paths), k, 1, lines, errors)
+
+        def leaf(path: Path, pad: str, k=k) -> None:
+            if path.post is None:
+                errors.append(path.error)
+                lines.append(f"{pad}raise ModelError(ERRORS[{len(errors) - 1}])")
+            else:
+                lines.append(f"{pad}out.append(({k}, ({', '.join(py(e) for e in path.post)},)))")
+        _emit(_tree(paths), leaf, 1, lines)
     lines.append("    return out")
     return "\n".join(lines) + "\n", errors, sorted(computed)
 
@@ -114,3 +123,25 @@ def compile_successors(model: Model) -> tuple[Successors, Callable[[tuple], None
                 raise ModelError(f"{schema.slot_names[i]} = {state[i]}: not {dom.describe()}; "
                                  "an effect must assign values of the variable's domain")
     return namespace["successors"], check
+
+
+def compile_predicate(model: Model, predicate, what: str = "predicate") -> Callable[[tuple], bool]:
+    """``predicate`` as a function of the state tuple, compiled from its traced paths.
+
+    Falls back to calling ``predicate`` on a view when the tracer cannot follow it.
+    """
+    try:
+        paths = predicate_paths(model, predicate, what)
+    except Unsupported:
+        view = model.schema.view(model.initial_states[0])
+
+        def interpreted(state: tuple) -> bool:
+            view._v = state
+            return bool(predicate(view))
+        return interpreted
+    lines = ["def predicate(s):"]
+    _emit(_tree(paths), lambda truth, pad: lines.append(f"{pad}return {truth!r}"), 1, lines)
+    lines.append("    raise AssertionError('no path')")
+    namespace: dict = {}
+    exec(compile("\n".join(lines) + "\n", f"<compiled {what}>", "exec"), namespace)
+    return namespace["predicate"]

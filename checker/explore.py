@@ -15,7 +15,7 @@ from array import array
 from dataclasses import dataclass
 from typing import Callable
 
-from .compile import compile_successors
+from .compile import compile_predicate, compile_successors
 from .contract import Model
 from .errors import CheckerBug, ModelError, Unsupported, UsageError
 from .liveness import Graph, check_leads_to
@@ -57,18 +57,27 @@ tracer cannot follow, and then interprets (the result's statistics say which ran
 def explore(model: Model, *, stop_at_first: bool = False, limits: Limits = Limits(),
             on_progress: Callable[[Progress], None] | None = None,
             progress_every: float = 3.0, meta: dict | None = None,
-            engine: str = "auto", liveness: bool = True) -> CheckResult:
+            engine: str = "auto", liveness: bool = True,
+            stop_when_violated: tuple[str, ...] = ()) -> CheckResult:
     """Search every reachable state of ``model`` breadth-first.
 
     With ``stop_at_first`` the search ends at the first violated invariant
     (or deadlock); otherwise it goes on and reports every property.
-    ``eventually`` properties are checked on the explored graph after a
-    complete search (:mod:`checker.liveness`) unless ``liveness`` is False.
+    With ``stop_when_violated`` it ends once every named invariant (or
+    ``deadlock_free``) is violated. ``eventually`` properties are checked on
+    the explored graph after a complete search (:mod:`checker.liveness`)
+    unless ``liveness`` is False.
     """
     if engine not in ("auto", *ENGINES):
         raise UsageError(f"unknown engine {engine!r}; choose auto or one of {', '.join(ENGINES)}")
-    return _Search(model, stop_at_first, limits, on_progress, progress_every, meta or {},
-                   engine, liveness).run()
+    known = {p.name for p in model.properties if p.kind == "always"} | {DEADLOCK}
+    unknown = [n for n in stop_when_violated if n not in known]
+    if unknown:
+        raise UsageError(f"cannot stop on {unknown}: not invariants of model {model.name}")
+    search = _Search(model, stop_at_first, limits, on_progress, progress_every, meta or {},
+                     engine, liveness)
+    search.stop_when = tuple(stop_when_violated)
+    return search.run()
 
 
 def successor_function(model: Model, engine: str = "auto"):
@@ -118,26 +127,45 @@ class _Search:
         self.violated_at: dict[str, int] = {}
         self.reached_at: dict[str, int] = {}
         self.deadlock_at: int | None = None
-        self.view = model.schema.view(model.schema.default_state())
 
     # -- discovery ------------------------------------------------------------
+    def _predicates(self, compiled: bool) -> None:
+        """State-tuple predicates of the invariants and goals still to be decided."""
+        def interpreted(p):
+            view = self.model.schema.view(self.model.initial_states[0])
+
+            def check(state):
+                view._v = state
+                return p.check(view)
+            return check
+        make = (lambda p: compile_predicate(self.model, p.check, p.name)) if compiled else interpreted
+        self.open_always = [(p.name, make(p)) for p in self.always]
+        self.open_sometimes = [(p.name, make(p)) for p in self.sometimes]
+
     def _add(self, state: State, parent: int, via: int) -> int:
         sid = len(self.states)
         self.index[state] = sid
         self.states.append(state)
         self.parent.append(parent)
         self.via.append(via)
-        view = self.view
-        view._v = state
-        for p in self.always:
-            if p.name not in self.violated_at and not p.check(view):
-                self.violated_at[p.name] = sid
-        for p in self.sometimes:
-            if p.name not in self.reached_at and p.check(view):
-                self.reached_at[p.name] = sid
+        for name, check in self.open_always:
+            if not check(state):
+                self.violated_at[name] = sid
+                self.open_always = [x for x in self.open_always if x[0] != name]
+        for name, check in self.open_sometimes:
+            if check(state):
+                self.reached_at[name] = sid
+                self.open_sometimes = [x for x in self.open_sometimes if x[0] != name]
         return sid
 
+    stop_when: tuple[str, ...] = ()
+
+    def _broken(self, name: str) -> bool:
+        return self.deadlock_at is not None if name == DEADLOCK else name in self.violated_at
+
     def _must_stop(self) -> bool:
+        if self.stop_when:
+            return all(self._broken(n) for n in self.stop_when)
         return self.stop_at_first and (bool(self.violated_at) or self.deadlock_at is not None)
 
     # -- the search -----------------------------------------------------------
@@ -146,6 +174,7 @@ class _Search:
         stats = Stats()
         succ, valid, stats.engine = successor_function(model, self.engine)
         self.succ = succ
+        self._predicates(stats.engine == "compiled")
         action_of = [model.actions.index(inst.action) for inst in model.instances]
         fired = [0] * len(model.actions)
         terminal, at_bound = model.terminal, model.at_bound
@@ -274,9 +303,11 @@ class _Search:
                 r.note = _why(stats)
             out.append(r)
         if stopped_early:
+            why = (f"the search stopped once {', '.join(self.stop_when)} were violated"
+                   if self.stop_when else "the search stopped at the first violation")
             for r in out:
                 if r.verdict is Verdict.INCOMPLETE:
-                    r.note = "not decided: the search stopped at the first violation"
+                    r.note = f"not decided: {why}"
         return out
 
     def _trace(self, sid: int, goal: str, kind: str) -> Trace:

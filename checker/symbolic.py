@@ -279,7 +279,8 @@ def _paths(schema, run, what: str) -> list[tuple[tuple[Expr, ...], object]]:
             result = exc
         out.append((tuple(tracer.conds), result))
         if len(out) > MAX_PATHS:
-            raise ModelError(f"{what} has more than {MAX_PATHS} paths")
+            raise Unsupported(f"{what} has more than {MAX_PATHS} paths: too many branches "
+                              "for the symbolic engines; count with + instead of nested ifs")
         taken = tracer.taken
         while taken and not taken[-1]:
             taken.pop()
@@ -312,21 +313,28 @@ def trace_instance(model: Model, inst: Instance) -> list[Path]:
     return paths
 
 
+def predicate_paths(model: Model, predicate, what: str = "predicate",
+                    args: tuple = ()) -> list[tuple[tuple[Expr, ...], bool]]:
+    """Every path through ``predicate(view, *args)`` with the truth value it returns.
+
+    Raises ModelError if some path indexes an array out of range.
+    """
+    view_cls = _unchecked_view(model.schema)
+    out = []
+    for conds, result in _paths(model.schema,
+                                lambda slots: bool(predicate(view_cls(tuple(slots)), *args)), what):
+        if isinstance(result, IndexError):
+            raise ModelError(f"{what}: {result}")
+        out.append((conds, result))
+    return out
+
+
 def trace_predicate(model: Model, predicate, what: str = "predicate") -> list[tuple[Expr, ...]]:
     """The paths (lists of conditions) on which ``predicate(view)`` is true.
 
     Their disjunction is the predicate as a formula over the state slots.
-    Raises ModelError if some path indexes an array out of range.
     """
-    view_cls = _unchecked_view(model.schema)
-    true_paths = []
-    for conds, result in _paths(model.schema,
-                                lambda slots: bool(predicate(view_cls(tuple(slots)))), what):
-        if isinstance(result, IndexError):
-            raise ModelError(f"{what}: {result}")
-        if result:
-            true_paths.append(conds)
-    return true_paths
+    return [conds for conds, truth in predicate_paths(model, predicate, what) if truth]
 
 
 _VIEWS: dict[int, type] = {}

@@ -1,0 +1,122 @@
+"""Regression data: measured numbers per configuration and variant, and their comparison.
+
+Every configuration of tier ``ci`` or ``slow`` is explored completely and
+pinned by distinct states, transitions, depth, the verdict of every
+property and the length of every trace. Every variant is pinned on each
+configuration of its ``check_on`` list by the verdict and counterexample
+length of the properties it must violate (the search stops once all of
+them are violated, so those numbers are exact and the run is short).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .catalogue import Catalogue
+from .errors import UsageError
+from .explore import explore
+from .result import DEADLOCK
+
+SCHEMA = "ksecheck-pinned/1"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One pinned run: a configuration, possibly with a variant switched on."""
+
+    model: str
+    config: str
+    variant: str = ""
+    tier: str = "ci"
+
+    @property
+    def key(self) -> str:
+        """``config`` or ``config+variant``: the run's name in the pinned file."""
+        return f"{self.config}+{self.variant}" if self.variant else self.config
+
+
+def runs(cat: Catalogue) -> Iterator[Run]:
+    """Every run the pinned file records, configurations first."""
+    for fam in cat.families.values():
+        for cfg in fam.configs:
+            if cfg.tier != "benchmark":
+                yield Run(fam.name, cfg.name, "", cfg.tier)
+    for fam in cat.families.values():
+        for v in fam.variants:
+            for name in v.check_on:
+                yield Run(fam.name, name, v.name, fam.config(name).tier)
+
+
+def measure(cat: Catalogue, run: Run) -> dict[str, Any]:
+    """The numbers of one run, as stored in the pinned file."""
+    fam = cat.family(run.model)
+    model = fam.instantiate(run.config, [run.variant] if run.variant else [])
+    if not run.variant:
+        r = explore(model, liveness=True)
+        out = {"model": run.model, "states": r.stats.states, "transitions": r.stats.transitions,
+               "depth": r.stats.depth}
+        props = r.properties
+    else:
+        expected = fam.variant(run.variant).violates
+        invariants = {p.name for p in model.properties if p.kind == "always"} | {DEADLOCK}
+        # liveness needs the whole graph: stop early only when every target is an invariant
+        stop = expected if set(expected) <= invariants else ()
+        r = explore(model, stop_when_violated=stop)
+        out = {"model": run.model, "variant": run.variant}
+        if r.stats.complete:
+            out.update(states=r.stats.states, transitions=r.stats.transitions, depth=r.stats.depth)
+        props = [p for p in r.properties if p.name in expected]
+    out["verdicts"] = {p.name: p.verdict.value for p in props}
+    out["lengths"] = {p.name: len(p.trace) for p in props if p.trace is not None}
+    return out
+
+
+def load(path: Path) -> dict[str, Any]:
+    """The pinned file's runs, keyed by :attr:`Run.key`."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read pinned numbers from {path}: {exc}") from None
+    if data.get("schema") != SCHEMA:
+        raise UsageError(f"{path} is not a pinned-numbers file (schema {SCHEMA})")
+    return data["runs"]
+
+
+def save(path: Path, pinned: dict[str, Any]) -> None:
+    """Write the pinned numbers, sorted so that diffs are readable."""
+    Path(path).write_text(json.dumps({"schema": SCHEMA, "runs": pinned}, indent=1,
+                                     sort_keys=True) + "\n")
+
+
+def compare(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
+    """One line per number that moved: ``states: 1234 -> 1240``."""
+    lines = []
+    for key in sorted(set(expected) | set(got)):
+        a, b = expected.get(key), got.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            lines += [f"{key}.{line}" for line in compare(a, b)]
+        elif a != b:
+            lines.append(f"{key}: {_show(a)} -> {_show(b)}")
+    return lines
+
+
+def _show(value) -> str:
+    return "(absent)" if value is None else str(value)
+
+
+def check(cat: Catalogue, pinned: dict[str, Any], selected: list[Run],
+          on_run: Callable[[Run, list[str]], None] | None = None) -> dict[str, list[str]]:
+    """Re-measure ``selected`` runs; ``{key: differences}`` for those that moved."""
+    moved = {}
+    for run in selected:
+        if run.key not in pinned:
+            diff = ["not pinned yet (run `ksecheck regress --update`)"]
+        else:
+            diff = compare(pinned[run.key], measure(cat, run))
+        if on_run:
+            on_run(run, diff)
+        if diff:
+            moved[run.key] = diff
+    return moved
