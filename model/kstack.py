@@ -405,12 +405,12 @@ FAMILY = Family(
         Variant("free_stack_in_exit",
                 "cpu_thread_exit frees the stack with kmem_free, without owning Giant",
                 violates=("kmem_free_under_giant",),
-                history=SEED_WITNESS),
+                history=SEED_WITNESS, check_on=("kstack", "kstack-ia64")),
         Variant("no_prealloc",
                 "stacks are allocated on demand (no preallocation at boot); on kstack-ia64 a "
                 "critical allocation after fragmentation panics",
                 violates=("no_alloc_panic",),
-                history=SEED_IA64),
+                history=SEED_IA64, check_on=("kstack", "kstack-ia64")),
     ],
     default_config="kstack",
 )

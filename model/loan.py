@@ -527,16 +527,19 @@ FAMILY = Family(
                 violates=("no_thread_leak",),
                 history="seed (davidxu 7742d9b2): \"a borrower thread would possible stash it self "
                         "as owner's spare thread in thread_exit(), after owner is resumed, result "
-                        "is a thread leak in kernel\""),
+                        "is a thread leak in kernel\"",
+                check_on=("loan-tiny", "loan-small")),
         Variant("borrower_to_user",
                 "a borrower returns to user mode on the borrowed KSE instead of exiting",
                 violates=("borrower_stays_in_kernel", "mailbox_in_one_place"),
                 history="seed (julian 48bfcddd): \"The owner thread must be blocked, and the "
-                        "borrower can not proceed back to user space with the borrowed KSE\""),
+                        "borrower can not proceed back to user space with the borrowed KSE\"",
+                check_on=("loan-tiny", "loan-small")),
         Variant("lose_context",
                 "a borrower's export of its context may fail; the mailbox is dropped",
                 violates=("mailbox_in_one_place",),
-                history="V1 thread_userret comment: \"We just lose that context\""),
+                history="V1 thread_userret comment: \"We just lose that context\"",
+                check_on=("loan-tiny", "loan-small")),
     ],
     default_config="loan-small",
 )
