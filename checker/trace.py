@@ -118,7 +118,9 @@ def format_trace(trace: Trace, *, style=lambda text, role: text) -> str:
     for n, step in enumerate(trace.steps, 1):
         if trace.loop is not None and n == trace.loop + 1:
             lines.append("  " + style("-- loop: from here the steps repeat forever --", "bad"))
-        lines.append(f"  {n:>3}. " + style(step.label, "action"))
+        doc = step.instance.action.doc
+        lines.append(f"  {n:>3}. " + style(step.label, "action")
+                     + ("  " + style(f"({doc})", "old") if doc else ""))
         for name, old, new in schema.diff(prev, step.state):
             lines.append(f"         {name:<{width}}  {style(old, 'old')} -> {style(new, 'new')}")
         prev = step.state

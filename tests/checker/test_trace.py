@@ -30,14 +30,14 @@ def test_format_shows_numbered_steps_with_only_changed_variables(lost):
         "    global: x=0",
         "    t0: pc=0 tmp=0",
         "    t1: pc=0 tmp=0",
-        "    1. read(t0)",
+        "    1. read(t0)  (tmp := x)",
         "         t0.pc   0 -> 1",  # tmp stays 0: unchanged, so not shown
-        "    2. read(t1)",
+        "    2. read(t1)  (tmp := x)",
         "         t1.pc   0 -> 1",
-        "    3. write(t0)",
+        "    3. write(t0)  (x := tmp + 1)",
         "         x       0 -> 1",
         "         t0.pc   1 -> 2",
-        "    4. write(t1)",
+        "    4. write(t1)  (x := tmp + 1)",
         "         t1.pc   1 -> 2",  # x stays 1: the lost update
         "  violated in the final state: no_lost_update",
     ]
