@@ -245,14 +245,15 @@ class _Search:
         stats.transitions = transitions
         stats.depth = depth
         stats.action_counts = {a.name: n for a, n in zip(model.actions, fired)}
-        stats.seconds = time.perf_counter() - start
-        stats.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         stats.complete = not stop
         stats.stopped_by = stop
+        properties = self._verdicts(stats)  # includes the liveness checks
+        stats.seconds = time.perf_counter() - start
+        stats.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         return CheckResult(model=model.name, config=self.meta.get("config", ""),
                            variants=tuple(self.meta.get("variants", ())),
                            constants=dict(self.meta.get("constants", {})),
-                           properties=self._verdicts(stats), stats=stats)
+                           properties=properties, stats=stats)
 
     # -- verdicts -------------------------------------------------------------
     def _verdicts(self, stats: Stats) -> list[PropertyResult]:
