@@ -28,9 +28,12 @@ Protocol, in pseudocode (``k = t.upcall``; "the UTS runs on t" means
                                    UTS, thread_exit
         2. can_unbind:             back to m if there is nothing to report,
                                    else export m and upcall
+        (d) option MAXTHREADS:     while more than MAXTHREADS threads are
+                                   linked, sleep in "maxthreads" (THRWAIT)
         3. upcalling:              k.kmc += completed, k.cur := none; get a
                                    standin if none (may sleep); to the UTS
         4. otherwise:              back to user mode
+    thread_exit(t): stash t's standin, t is a zombie; wake every THRWAIT thread
     exit1:  every other thread exits, upcalls go, the last thread is DONE
 
 Atomic steps (each one ``sched_lock`` critical section; functions that sleep
@@ -57,10 +60,19 @@ are split at the sleep):
 19. ``exit_finish_proc(t)`` ``exit1`` after single-threading, ``kse_purge``
 20. ``tick(t)``             the statclock upcall (``TDF_USTATCLOCK``)
 21. ``reap(x)``             ``thread_reap`` frees a zombie
+22. ``thrwait(t)``          ``thread_userret`` (d): over ``max_threads_per_proc``,
+                            sleep in "maxthreads" (only with ``MAXTHREADS``)
 
 Bounds: ``NCPU`` (upcalls allowed per group), ``T`` thread slots, ``U`` upcall
 slots, ``M`` user threads (mailboxes). KSEs are anonymous: every runnable
 thread may run. Properties live in :mod:`properties.upcall`.
+
+Option ``MAXTHREADS`` (section 3.1 of the page; the sysctl
+``kern.threads.max_threads_per_proc``, source-notes bug 11): a config option,
+``Config(..., options={"MAXTHREADS": 2})``. It adds the location ``THRWAIT``,
+step 22, the wakeup in ``thread_exit``, the invariant
+``threads_over_limit_stay_in_kernel`` and the variant ``no_maxthreads_wakeup``.
+Without it, none of these exist (decision 17).
 
 Decisions (where the reference page is ambiguous, and what this model does):
 
@@ -116,6 +128,67 @@ Decisions (where the reference page is ambiguous, and what this model does):
     are sums of truth values, so symbolic engines need not split on each
     term; effects index arrays with references (``s.cur[s.upcall[t]]``)
     only where their guard excludes none.
+12. **Where the thread limit is checked** (``MAXTHREADS``). V3's
+    ``thread_userret`` runs (b) the ``can_unbind`` fast path, which returns
+    straight to the user thread, and (c) the exit of a thread that lost its
+    upcall, *before* (d) the "maxthreads" loop; (e) the upcall and (f) the
+    spare allocation come after it. So ``thrwait(t)`` is enabled exactly when
+    ``t`` is RET, ``userret`` case 1 does not apply, ``can_unbind`` is clear
+    and more than ``MAXTHREADS`` threads are linked (``p_numthreads`` counts
+    every linked thread, THRWAIT ones too); ``userret`` cases 3 and 4 are
+    then disabled. Case 2's export leaves ``t`` in RET with ``upcalling``,
+    so the check runs before its upcall on the next ``userret``, as in the
+    source. ``thrwait`` does not test ``exiting`` (only the six steps the page
+    names do); ``exit_other`` takes a THRWAIT thread like any linked one
+    (``thread_single`` aborts the sleep). ``p_maxthrwaits`` is not modelled: it only
+    saves a ``wakeup`` call when nobody waits.
+13. **The wakeup re-checks.** ``thread_exit`` wakes *every* THRWAIT thread
+    (``wakeup(&p->p_numthreads)``) to RET, not to USER: ``msleep`` returns
+    into the ``while`` loop, so a woken thread checks again, and sleeps
+    again (``thrwait``) if the process is still over the limit. A THRWAIT
+    thread keeps its upcall and has ``can_unbind`` clear, so from RET it comes
+    back to ``thrwait`` or to cases 3 or 4. The wakeup happens wherever
+    ``thread_exit`` runs (``userret`` case 1, ``exit_finish`` of a thread that
+    is not the last, ``exit_other``); the two steps that end in DONE have no
+    other thread to wake.
+14. **Routes to user mode that skip the check**, as in the source or the
+    page: the (b) fast path, (f) (``alloc_spare`` from ALLOC_RET: the check
+    ran before ``thread_alloc`` slept and is not repeated), and
+    ``create_finish`` and ``kse_wakeup``, which the page returns straight to
+    USER (in the kernel every syscall return runs ``thread_userret``; they are
+    not rerouted, so the option adds only ``thrwait`` and its wakeup). A
+    thread therefore *can* reach USER while the process is over the limit:
+    shortest on ``limits``, by ``create_finish`` in 9 steps, by
+    ``alloc_spare`` in 9, by the fast path in 13. With ``MAXTHREADS >= NCPU``
+    rerouting the two syscalls could add no deadlock: over the limit some
+    linked thread owns no upcall (owners <= NCPU), and such a thread always
+    reaches ``thread_exit`` and wakes the waiters.
+15. **Reading of the limit property.** The page's "the linked threads exceed
+    MAXTHREADS only by threads blocked in the kernel or in THRWAIT (they
+    never return to user mode while over the limit)" is read as
+    ``numthreads <= MAXTHREADS + #{linked upcalls whose owner is not USER}``:
+    every thread beyond the limit is matched by an upcall held in the kernel
+    (in THRWAIT, or not yet through the check), so the UTS cannot run on
+    it. Two literal readings fail on the correct model, and rightly.
+    ``numthreads - MAXTHREADS <= #SLEEP + #THRWAIT`` fails in 7 steps:
+    a woken worker in RET on its way to exit, and new upcall threads in
+    RUNQ, are neither. "No step enters USER while over the limit" fails by
+    the routes of decision 14. The chosen reading is not vacuous. With the
+    check removed (a model with ``MAXTHREADS`` above ``T``, judged at 2), it
+    fails in 11 steps: one worker asleep with its mailbox, and both upcalls
+    running the UTS in user mode, makes three threads.
+16. **``MAXTHREADS >= NCPU``.** With fewer, the upcall owners alone can
+    exceed the limit. All of them then sleep in THRWAIT and no thread is left
+    to exit: the *correct* model deadlocks (``MAXTHREADS = 1`` on ``limits``:
+    7 steps). The later kernel's escape from the loop ("if upcalls >=
+    max_threads_per_proc, break") is not in the V3 notes and is not
+    modelled. Neither is ``PCATCH`` (a signal ending the sleep): the model
+    has no signals.
+17. **Option off, model unchanged.** Without ``MAXTHREADS`` the ``loc``
+    domain is ``LOC_NO_LIMIT`` (every location but THRWAIT, same numbers),
+    and there is no ``thrwait`` action, no wakeup, no limit property and no
+    ``thrwait`` in the fairness. Every number below except ``limits`` is as
+    it was before the option existed.
 
 Thread-slot, upcall-slot and mailbox counts are constants of the
 configuration, never state.
@@ -133,6 +206,16 @@ and ``small``); ``no_wake_parked`` 11 on ``tiny`` and 20 on ``medium``
 (a deadlock; on ``small`` the three thread slots never leave a parked UTS
 with nobody to wake it); ``no_exiting_count`` 24 on ``medium``;
 ``no_limit_recheck`` 9 on ``race3``.
+
+``limits`` (``MAXTHREADS = 2``, NCPU 2, T 4, U 2, M 2): 1,185,616 / 4,143,544
+/ 47, with 32 terminal states and none at the bound, about 40 s (tier
+``slow``). No deadlock; every invariant holds, ``threads_over_limit_stay_in_kernel``
+included, and so does the liveness property. Every goal is reached and every
+action fires, ``thrwait`` included. ``no_maxthreads_wakeup`` deadlocks in 13
+steps: ``kse_create`` and a blocking worker make three threads, and both
+upcall threads sleep in maxthreads. The worker exits at ``userret`` without
+waking them, and once it is reaped nothing can run. ``completed_delivered``
+fails too: the worker's completion is never delivered.
 """
 from __future__ import annotations
 
@@ -145,10 +228,19 @@ from checker.catalogue import Config, Family, Variant
 from checker.result import DEADLOCK
 
 LOC = Enum("FREE", "SPARE", "ZOMBIE", "USER", "KERNEL", "SLEEP", "ALLOC_ENTER", "ALLOC_RET",
-           "RUNQ", "RET", "PARKED", "KCREATE", "KEXIT", "SINGLE", "DONE")
-"""Where a thread slot is; the first three are the unlinked ones."""
+           "RUNQ", "RET", "PARKED", "KCREATE", "KEXIT", "SINGLE", "DONE", "THRWAIT")
+"""Where a thread slot is; the first three are the unlinked ones. ``THRWAIT`` (asleep
+in "maxthreads") comes last so that the others keep their numbers."""
 (FREE, SPARE, ZOMBIE, USER, KERNEL, SLEEP, ALLOC_ENTER, ALLOC_RET,
- RUNQ, RET, PARKED, KCREATE, KEXIT, SINGLE, DONE) = LOC.values()
+ RUNQ, RET, PARKED, KCREATE, KEXIT, SINGLE, DONE, THRWAIT) = LOC.values()
+
+LOC_NO_LIMIT = Enum(*LOC.names[:THRWAIT])
+"""The domain of ``loc`` without the ``MAXTHREADS`` option: every location but THRWAIT,
+so that the model without the option is the one it was before (same domain, same
+states; an unreachable THRWAIT value would only weaken inductive proofs)."""
+
+OPTIONS = ("MAXTHREADS",)
+"""Configuration options: ``MAXTHREADS`` (an int >= 1) turns on the thread limit."""
 
 PANIC = Enum("none", "kse_wakeup: no owner", "no reserve thread when scheduling an upcall",
              "upcall has owner")
@@ -156,7 +248,7 @@ PANIC = Enum("none", "kse_wakeup: no owner", "no reserve thread when scheduling 
 NO_PANIC, NO_OWNER, NO_RESERVE, HAS_OWNER = PANIC.values()
 
 VARIANTS = ("alloc_after_unbind", "no_exiting_count", "no_limit_recheck", "no_wake_parked",
-            "keep_td_mailbox", "owner_exits_at_userret")
+            "keep_td_mailbox", "owner_exits_at_userret", "no_maxthreads_wakeup")
 
 
 # --- state helpers, shared with properties.upcall ----------------------------
@@ -194,6 +286,11 @@ def uts_runs(s, t: int) -> bool:
     return k != NONE and s.cur[k] == NONE
 
 
+def over_limit(s, T: int, maxthreads: int) -> bool:
+    """More linked threads than ``max_threads_per_proc`` (``p_numthreads > max``)."""
+    return numthreads(s, T) > maxthreads
+
+
 def free_slot(s, T: int) -> int:
     """The lowest FREE thread slot, or NONE: the allocator's fixed choice."""
     for x in range(T):
@@ -221,7 +318,8 @@ def unless_panicked(guard):
 class Upcall:
     """Guards, effects and kernel helpers of the ``upcall`` design for given bounds and variants."""
 
-    def __init__(self, consts: Mapping[str, int], variants: frozenset[str]):
+    def __init__(self, consts: Mapping[str, int], variants: frozenset[str],
+                 maxthreads: int | None = None):
         unknown = sorted(set(variants) - set(VARIANTS))
         if unknown:
             raise ModelError(f"unknown variant(s) {unknown} of the upcall model; "
@@ -237,6 +335,9 @@ class Upcall:
         self.no_wake_parked = "no_wake_parked" in variants
         self.keep_td_mailbox = "keep_td_mailbox" in variants
         self.owner_exits_at_userret = "owner_exits_at_userret" in variants
+        self.no_maxthreads_wakeup = "no_maxthreads_wakeup" in variants
+        self.MAXTHREADS = maxthreads
+        """``max_threads_per_proc``, or None: the option is off and the model is section 1's."""
 
     # state layout and initial state
 
@@ -256,7 +357,8 @@ class Upcall:
             Array("u_exiting", U, Bool(), "u", label="exiting", doc="KUF_EXITING"),
             Array("cur", U, mbox, "u", doc="km_curthread of the upcall's kse_mailbox"),
             Array("kmc", U, mboxes, "u", doc="km_completed: delivered, not yet taken by the UTS"),
-            Array("loc", T, LOC, "t", doc="where the thread is"),
+            Array("loc", T, LOC if self.MAXTHREADS is not None else LOC_NO_LIMIT, "t",
+                  doc="where the thread is"),
             Array("upcall", T, upcall, "t", doc="td_upcall"),
             Array("standin", T, thread, "t", doc="td_standin"),
             Array("mbox", T, mbox, "t", doc="td_mailbox"),
@@ -283,9 +385,14 @@ class Upcall:
             s.standin[t] = NONE
 
     def thread_exit(self, s, t) -> None:
-        """``thread_exit``: drop the standin, become a zombie."""
+        """``thread_exit``: drop the standin, become a zombie; with ``MAXTHREADS``, wake
+        every thread asleep in "maxthreads" (``wakeup(&p->p_numthreads)``): it re-checks."""
         self.stash_standin(s, t)
         s.loc[t] = ZOMBIE
+        if self.MAXTHREADS is not None and not self.no_maxthreads_wakeup:
+            for x in range(self.T):
+                if s.loc[x] == THRWAIT:
+                    s.loc[x] = RET
 
     def upcall_remove(self, s, j) -> None:
         """``upcall_remove``: unlink ``j``, clear it, and clear its owner's ``td_upcall``."""
@@ -446,6 +553,9 @@ class Upcall:
             return w == NONE
         if w != NONE:
             return False
+        if self.MAXTHREADS is not None and not s.can_unbind[t]:
+            if over_limit(s, self.T, self.MAXTHREADS):
+                return False  # (d) comes first: thrwait(t)
         if s.can_unbind[t] or s.upcalling[t]:
             return s.upcall[t] != NONE
         return True
@@ -616,10 +726,19 @@ class Upcall:
         s.can_unbind[x] = False
         s.upcalling[x] = False
 
+    # 22. thrwait(t), only with MAXTHREADS
+    def thrwait_guard(self, s, t):
+        if s.loc[t] != RET or self.lost_upcall(s, t) or s.can_unbind[t]:
+            return False
+        return over_limit(s, self.T, self.MAXTHREADS)  # userret cases 3 and 4 wait for this
+
+    def thrwait(self, s, t):
+        s.loc[t] = THRWAIT
+
     # the model
 
     def actions(self) -> list[Action]:
-        """The 21 steps, each with the kernel function it abstracts."""
+        """The 21 steps (22 with ``MAXTHREADS``), each with the kernel function it abstracts."""
         t = Param("t", Ref.to(self.T, "t", optional=False))
         x = Param("x", Ref.to(self.T, "t", optional=False))
         m = Param("m", Ref.to(self.M, "m", optional=False))
@@ -664,7 +783,11 @@ class Upcall:
             ("tick", (t,), "thread_userret (a): statclock upcall, TDF_USTATCLOCK",
              "a clock tick exports the running user thread and upcalls"),
             ("reap", (x,), "thread_reap", "a zombie slot goes back to the allocator"),
+            ("thrwait", (t,), "thread_userret (d): msleep(&p->p_numthreads, \"maxthreads\")",
+             "over max_threads_per_proc: sleep in maxthreads until a thread exits"),
         ]
+        if self.MAXTHREADS is None:
+            table = [row for row in table if row[0] != "thrwait"]
         return [Action(name, params, unless_panicked(getattr(self, name + "_guard")),
                        getattr(self, name), doc=doc, source=source)
                 for name, params, source, doc in table]
@@ -686,15 +809,22 @@ def build(consts: Mapping[str, int], variants: frozenset[str] = frozenset(),
     """The ``upcall`` model for constants NCPU, T, U, M and the given bug variants."""
     from properties.upcall import properties  # properties.upcall imports this module
 
-    if options:
-        raise ModelError(f"the upcall model takes no options (got {sorted(options)})")
-    p = Upcall(consts, frozenset(variants))
+    options = dict(options or {})
+    extra = sorted(set(options) - set(OPTIONS))
+    if extra:
+        raise ModelError(f"the upcall model has no option(s) {extra}; choose from {list(OPTIONS)}")
+    maxthreads = options.get("MAXTHREADS")
+    if maxthreads is not None and (not isinstance(maxthreads, int) or isinstance(maxthreads, bool)
+                                   or maxthreads < 1):
+        raise ModelError(f"option MAXTHREADS (max_threads_per_proc) must be an int of at least 1 "
+                         f"(got {maxthreads!r})")
+    p = Upcall(consts, frozenset(variants), maxthreads)
     return Model(
         name="upcall",
         schema=p.schema(),
         init=p.init,
         actions=p.actions(),
-        properties=properties(consts),
+        properties=properties(consts, maxthreads),
         terminal=p.terminal,
         at_bound=p.at_bound,
         doc=__doc__.split("\n\n")[0],
@@ -715,6 +845,9 @@ FAMILY = Family(
                "beyond plain exhaustive search: symmetry reduction and proofs", tier="benchmark"),
         Config("race3", {"NCPU": 3, "T": 4, "U": 4, "M": 1},
                "two UTSs in kse_create at once: the no_limit_recheck variant", tier="slow"),
+        Config("limits", {"NCPU": 2, "T": 4, "U": 2, "M": 2},
+               "thread limits (max_threads_per_proc = 2): the maxthreads sleep in thread_userret",
+               options={"MAXTHREADS": 2}, tier="slow"),
     ],
     variants=[
         Variant("alloc_after_unbind",
@@ -747,6 +880,12 @@ FAMILY = Family(
                 ("upcall_has_owner",),
                 "\"owner thread exits only when process is in exiting state\"",
                 check_on=("tiny", "small", "medium")),
+        Variant("no_maxthreads_wakeup",
+                "thread_exit wakes nobody asleep in maxthreads (needs the MAXTHREADS option)",
+                (DEADLOCK,),
+                "thread_exit: \"wake maxthreads waiters\" (wakeup(&p->p_numthreads)); "
+                "source-notes bug 11, thread explosion",
+                check_on=("limits",)),
     ],
     default_config="small",
 )

@@ -3,10 +3,21 @@
 Section 1 of ``shared/protocol/kse-upcall-model.md``: ten invariants (kind
 ``always``), seven reachability goals (kind ``sometimes``) so that no
 invariant passes only because its situation never arises, and one liveness
-property (kind ``eventually``). Absence of deadlock is built into the
-checker (``checker.result.DEADLOCK``). Every predicate is a pure function of
-a state view, written in the model's style (no Python sets, ``len`` or
-indexing by computed values) so that symbolic engines can trace it. Inside
+property (kind ``eventually``). With the ``MAXTHREADS`` option (section 3.1)
+there is an eleventh invariant, ``threads_over_limit_stay_in_kernel``:
+``numthreads <= MAXTHREADS + #{linked upcalls whose owner is not USER}``. In
+words, every linked thread beyond the limit is matched by an upcall whose
+owner is held in the kernel (asleep in THRWAIT, or not yet through the check
+in ``thread_userret``), so the UTS never gets that upcall back in user mode
+while the process is over the limit. Why this reading and not a literal one
+is decision 15 of :mod:`model.upcall`; the check itself is step 22 there.
+The action ``thrwait`` firing shows that its situation arises. The liveness
+property then counts ``thrwait`` among the weakly fair kernel steps.
+
+Absence of deadlock is built into the checker (``checker.result.DEADLOCK``).
+Every predicate is a pure function of a state view, written in the model's
+style (no Python sets, ``len`` or indexing by computed values) so that
+symbolic engines can trace it. Inside
 one element of an ``all``/``any``, conditions are joined with ``&`` and
 ``|`` rather than ``and`` and ``or``: a symbolic engine then sees one
 condition per element instead of a branch per operand, and the number of
@@ -20,11 +31,19 @@ from checker import NONE, Param, Property, Ref, has
 from model.upcall import (DONE, FREE, NO_PANIC, PARKED, RET, SLEEP, SPARE, USER,
                           ZOMBIE, count, is_linked, numthreads, numupcalls, owns_upcall)
 
+SEED_MAXTHREADS = ("seed: the sysctl kern.threads.max_threads_per_proc; source-notes bug 11 "
+                   "(thread explosion): thread_userret (d) \"while p_numthreads > "
+                   "max_threads_per_proc: sleep maxthreads\", thread_exit wakes the sleepers")
+
 __all__ = ["properties"]
 
 
-def properties(consts: Mapping[str, int]) -> list[Property]:
-    """Every property of the ``upcall`` design for the constants NCPU, T, U, M."""
+def properties(consts: Mapping[str, int], maxthreads: int | None = None) -> list[Property]:
+    """Every property of the ``upcall`` design for the constants NCPU, T, U, M.
+
+    With ``maxthreads`` (the ``MAXTHREADS`` option) there is one invariant more,
+    ``threads_over_limit_stay_in_kernel``, and ``thrwait`` joins the weakly fair steps.
+    """
     NCPU, T, U, M = (consts[c] for c in ("NCPU", "T", "U", "M"))
 
     def owner_in_user(s, j):
@@ -87,6 +106,12 @@ def properties(consts: Mapping[str, int]) -> list[Property]:
     def no_panic(s):
         return s.panic == NO_PANIC
 
+    def threads_over_limit_stay_in_kernel(s):
+        """numthreads <= MAXTHREADS + #(owners of linked upcalls that are not USER)."""
+        held = count(s.linked[j] & (s.owner[j] == t) & (s.loc[t] != USER)
+                     for j in range(U) for t in range(T))
+        return numthreads(s, T) <= maxthreads + held
+
     # --- reachability goals ---
 
     def standin_takes_upcall(s):
@@ -140,9 +165,20 @@ def properties(consts: Mapping[str, int]) -> list[Property]:
 
     kernel_steps = ("finish", "wake", "alloc_spare", "upcall_run", "userret", "create_finish",
                     "exit_finish", "exit_other", "exit_finish_proc", "reap")
+    if maxthreads is not None:
+        kernel_steps += ("thrwait",)
     fairness = (tuple(("weak", a) for a in kernel_steps)
                 + (("strong", "tick"),)
                 + tuple(("strong", a) for a in ("switch_in", "take_completed", "release")))
+
+    limit = [] if maxthreads is None else [
+        Property("threads_over_limit_stay_in_kernel", "always", threads_over_limit_stay_in_kernel,
+                 source=SEED_MAXTHREADS,
+                 doc=f"the linked threads exceed MAXTHREADS ({maxthreads}) by at most the number "
+                     "of linked upcalls whose owner is not in user mode (held in the kernel: in "
+                     "THRWAIT, or not yet through the check in thread_userret): a thread beyond "
+                     "the limit never takes an upcall back to user mode"),
+    ]
 
     return [
         Property("upcall_has_owner", "always", upcall_has_owner,
@@ -182,6 +218,7 @@ def properties(consts: Mapping[str, int]) -> list[Property]:
                         'and panic "no reserve thread when scheduling an upcall"; '
                         'kse_wakeup panic "no owner"',
                  doc="panic is none"),
+        *limit,
         Property("standin_takes_upcall", "sometimes", standin_takes_upcall,
                  source="seed: \"the upcall structure is transfered to the new UPCALL thread\"; "
                         "thread_switchout",
