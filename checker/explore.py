@@ -257,38 +257,26 @@ class _Search:
 
     # -- verdicts -------------------------------------------------------------
     def _verdicts(self, stats: Stats) -> list[PropertyResult]:
-        complete = stats.complete
-        stopped_early = stats.stopped_by == "first violation"
+        found = {"always": (self.violated_at, Verdict.VIOLATED, Verdict.HOLDS, "counterexample"),
+                 "sometimes": (self.reached_at, Verdict.REACHED, Verdict.UNREACHED, "witness")}
         out = []
         for p in self.model.properties:
             r = PropertyResult(p.name, p.kind, Verdict.INCOMPLETE, p.source, p.doc)
-            if p.kind == "always":
-                if p.name in self.violated_at:
-                    r.verdict = Verdict.VIOLATED
-                    r.trace = self._trace(self.violated_at[p.name], p.name, "counterexample")
-                elif complete:
-                    r.verdict = Verdict.HOLDS
-                else:
-                    r.note = _why(stats)
-            elif p.kind == "sometimes":
-                if p.name in self.reached_at:
-                    r.verdict = Verdict.REACHED
-                    r.trace = self._trace(self.reached_at[p.name], p.name, "witness")
-                elif complete:
-                    r.verdict = Verdict.UNREACHED
-                else:
-                    r.note = _why(stats)
+            if p.kind in found:
+                at, hit, missed, kind = found[p.kind]
+                if p.name in at:
+                    r.verdict, r.trace = hit, self._trace(at[p.name], p.name, kind)
+                elif stats.complete:
+                    r.verdict = missed
             elif not self.liveness:
                 r.verdict = Verdict.NOT_CHECKED
                 r.note = "liveness not checked (turned off)"
-            elif complete:
+            elif stats.complete:
                 graph = Graph(self.model, self.states, self.index, self.parent, self.via, self.succ)
                 r.trace = check_leads_to(graph, p)
                 r.verdict = Verdict.HOLDS if r.trace is None else Verdict.VIOLATED
                 if r.trace is not None:
                     r.trace.meta = dict(self.meta)
-            else:
-                r.note = _why(stats)
             out.append(r)
         if self.model.check_deadlock:
             r = PropertyResult(DEADLOCK, "always", Verdict.INCOMPLETE,
@@ -298,17 +286,18 @@ class _Search:
             if self.deadlock_at is not None:
                 r.verdict = Verdict.VIOLATED
                 r.trace = self._trace(self.deadlock_at, DEADLOCK, "counterexample")
-            elif complete:
+            elif stats.complete:
                 r.verdict = Verdict.HOLDS
-            else:
-                r.note = _why(stats)
             out.append(r)
-        if stopped_early:
-            why = (f"the search stopped once {', '.join(self.stop_when)} were violated"
-                   if self.stop_when else "the search stopped at the first violation")
-            for r in out:
-                if r.verdict is Verdict.INCOMPLETE:
-                    r.note = f"not decided: {why}"
+        if stats.stopped_by == "first violation":
+            why = "not decided: " + (f"the search stopped once {', '.join(self.stop_when)} were "
+                                     "violated" if self.stop_when
+                                     else "the search stopped at the first violation")
+        else:
+            why = f"search stopped by the {stats.stopped_by} before a verdict"
+        for r in out:
+            if r.verdict is Verdict.INCOMPLETE:
+                r.note = why
         return out
 
     def _trace(self, sid: int, goal: str, kind: str) -> Trace:
@@ -322,7 +311,3 @@ class _Search:
         if kind == "witness" and not self.model.property(goal).check(self.model.schema.view(trace.final)):
             raise CheckerBug(f"witness for {goal} does not reach its goal")
         return trace
-
-
-def _why(stats: Stats) -> str:
-    return f"search stopped by the {stats.stopped_by} before a verdict"
