@@ -16,6 +16,8 @@ from checker.trace import format_trace
 from model.kstack import (CACHED, CONTIGMALLOC_FAILED, EXITED, FAMILY, INUSE,
                           KMEM_FREE_WITHOUT_GIANT, NO_PANIC, NOBODY, UMA_DRAIN, UNALLOC, build)
 
+from .states import edit, enabled, holds, read, step
+
 T3 = {"T": 3}
 IA64 = {"contigmalloc": True, "prealloc": True}
 INVARIANTS = ["kmem_free_under_giant", "no_alloc_panic", "stack_accounting",
@@ -31,36 +33,6 @@ def i386():
 @pytest.fixture(scope="module")
 def ia64():
     return build(T3, frozenset(), IA64)
-
-
-def edit(m, s, **globals_and_rows):
-    """``s`` with scalars set by name and rows set as ``{slot: value}`` dicts."""
-    v = m.schema.view(list(s))
-    for name, value in globals_and_rows.items():
-        if isinstance(value, dict):
-            for i, x in value.items():
-                getattr(v, name)[i] = x
-        else:
-            setattr(v, name, value)
-    return tuple(v._v)
-
-
-def read(m, s):
-    return m.schema.view(s)
-
-
-def enabled(m, s, name, *args):
-    return m.enabled(m.instance(name, args), s)
-
-
-def step(m, s, name, *args):
-    inst = m.instance(name, args)
-    assert m.enabled(inst, s), f"{inst.label} should be enabled"
-    return m.apply(inst, s)
-
-
-def holds(m, name, s):
-    return bool(m.property(name).check(read(m, s)))
 
 
 def inuse(m, s, t):

@@ -13,6 +13,8 @@ from checker import NONE, ModelError, bit
 from model.loan import (ALLOC, FAMILY, FREE, KERNEL, RET, RUNQ, SLEEP, SPARE, USER, ZOMBIE,
                         at_bound, build)
 
+from .states import enabled, holds, play, read, step
+
 SMALL = {"NCPU": 2, "T": 4, "M": 2}
 M0, M1 = bit(0), bit(1)
 INVARIANTS = ["no_thread_leak", "mailbox_in_one_place", "borrower_stays_in_kernel",
@@ -38,31 +40,6 @@ def view(m, s):
 
 def freeze(v):
     return tuple(v._v)
-
-
-def read(m, s):
-    return m.schema.view(s)
-
-
-def step(m, s, name, *args):
-    """Apply ``name(args)`` to ``s``, asserting it is enabled."""
-    inst = m.instance(name, args)
-    assert m.enabled(inst, s), f"{inst.label} should be enabled"
-    return m.apply(inst, s)
-
-
-def play(m, s, *steps):
-    for name, *args in steps:
-        s = step(m, s, name, *args)
-    return s
-
-
-def enabled(m, s, name, *args):
-    return m.enabled(m.instance(name, args), s)
-
-
-def holds(m, name, s):
-    return bool(m.property(name).check(read(m, s)))
 
 
 # States reached by play from the initial state of loan-small.

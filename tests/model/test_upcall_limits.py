@@ -18,6 +18,8 @@ from model.upcall import (FAMILY, KEXIT, LOC, OPTIONS, PARKED, RET, RUNQ, SINGLE
                           THRWAIT, USER, ZOMBIE, Upcall, build)
 from properties.upcall import properties
 
+from .states import edit, enabled, holds, read, step
+
 LIMITS = dict(FAMILY.config("limits").constants)
 OPTS = {"MAXTHREADS": 2}
 PROP = "threads_over_limit_stay_in_kernel"
@@ -32,37 +34,6 @@ def m():
 @pytest.fixture(scope="module")
 def s0(m):
     return m.initial_states[0]
-
-
-def read(m, s):
-    return m.schema.view(s)
-
-
-def edit(m, s, **changes):
-    """A copy of ``s``: ``var=value`` sets a scalar, ``var={i: value}`` array elements."""
-    v = m.schema.view(list(s))
-    for name, value in changes.items():
-        if isinstance(value, dict):
-            row = getattr(v, name)
-            for i, x in value.items():
-                row[i] = x
-        else:
-            setattr(v, name, value)
-    return tuple(v._v)
-
-
-def enabled(m, s, name, *args):
-    return m.enabled(m.instance(name, args), s)
-
-
-def step(m, s, name, *args):
-    inst = m.instance(name, args)
-    assert m.enabled(inst, s), f"{inst.label} should be enabled"
-    return m.apply(inst, s)
-
-
-def holds(m, name, s):
-    return bool(m.property(name).check(read(m, s)))
 
 
 # Hand-built states of limits. t0 owns u0 and is on its way back from an

@@ -16,6 +16,8 @@ from model.upcall import (ALLOC_ENTER, ALLOC_RET, DONE, FAMILY, FREE, HAS_OWNER,
                           KERNEL, KEXIT, LOC, NO_OWNER, NO_PANIC, NO_RESERVE, PARKED, RET, RUNQ,
                           SINGLE, SLEEP, SPARE, USER, VARIANTS, ZOMBIE, build)
 
+from .states import edit, enabled, holds, play, read, step
+
 SMALL = dict(FAMILY.config("small").constants)
 M0, M1 = bit(0), bit(1)
 INVARIANTS = ["upcall_has_owner", "owner_link_consistent", "user_mode_owns_upcall",
@@ -41,44 +43,6 @@ def s0(m):
 
 def variant(name, consts=SMALL):
     return build(consts, frozenset({name}))
-
-
-def read(m, s):
-    return m.schema.view(s)
-
-
-def edit(m, s, **changes):
-    """A copy of ``s``: ``var=value`` sets a scalar, ``var={i: value}`` array elements."""
-    v = m.schema.view(list(s))
-    for name, value in changes.items():
-        if isinstance(value, dict):
-            row = getattr(v, name)
-            for i, x in value.items():
-                row[i] = x
-        else:
-            setattr(v, name, value)
-    return tuple(v._v)
-
-
-def enabled(m, s, name, *args):
-    return m.enabled(m.instance(name, args), s)
-
-
-def step(m, s, name, *args):
-    """Apply ``name(args)`` to ``s``, asserting it is enabled."""
-    inst = m.instance(name, args)
-    assert m.enabled(inst, s), f"{inst.label} should be enabled"
-    return m.apply(inst, s)
-
-
-def play(m, s, *steps):
-    for name, *args in steps:
-        s = step(m, s, name, *args)
-    return s
-
-
-def holds(m, name, s):
-    return bool(m.property(name).check(read(m, s)))
 
 
 def enabled_labels(m, s, name):
