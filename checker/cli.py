@@ -18,6 +18,7 @@ from . import trace as tracing
 from .errors import CheckerBug, KsecheckError, UsageError
 from .explore import Limits, Progress, explore
 from .jsonout import result_json
+from .junit import junit_xml
 from .render import render, styler
 from .result import Verdict
 
@@ -60,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--save-traces", metavar="DIR", help="write each counterexample as DIR/<property>.json")
     c.add_argument("--witnesses", action="store_true", help="also print a witness for every reached goal")
     c.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    c.add_argument("--junit", metavar="FILE",
+                   help="also write JUnit XML: one test case per property, failures carrying the trace")
     r = sub.add_parser("replay", help="re-validate a saved trace against the model and print it")
     r.add_argument("file", help="a trace written by `ksecheck check --save-traces`")
     sub.add_parser("list", help="list models, configurations, variants and properties")
@@ -69,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only this run: a configuration, or CONFIG+VARIANT (repeatable)")
     g.add_argument("--update", action="store_true", help="write the measured numbers into the pinned file")
     g.add_argument("--file", help="pinned numbers (default: the repository's model/pinned.json)")
+    from reports import cli as report_cli
+    report_cli.add_parser(sub)
     return p
 
 
@@ -84,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
             return _list()
         if args.command == "regress":
             return _regress(args)
+        if args.command == "report":
+            from reports import cli as report_cli
+            return report_cli.run(args)
         build_parser().print_help()
         return EXIT_USAGE
     except KsecheckError as exc:
@@ -118,6 +126,11 @@ def _check(args) -> int:
         print(file=sys.stderr)
     if args.save_traces:
         _save_traces(result, Path(args.save_traces))
+    if args.junit:
+        try:
+            Path(args.junit).write_text(junit_xml([result]))
+        except OSError as exc:
+            raise UsageError(f"cannot write JUnit XML to {args.junit}: {exc.strerror}") from None
     if args.json:
         print(json.dumps(result_json(result), indent=1))
     else:

@@ -184,6 +184,7 @@ class _Search:
         deadline = start + limits.timeout if limits.timeout else None
         for s in model.initial_states:
             self._add(s, -1, -1)
+        stats.levels.append(len(model.initial_states))
         index, add, states = self.index, self._add, self.states
         level_start, level_end, depth = 0, len(states), 0
         stop = "first violation" if self._must_stop() else ""
@@ -239,6 +240,7 @@ class _Search:
                 level_start, level_end = level_end, len(states)
                 if level_start < level_end:
                     depth += 1
+                    stats.levels.append(level_end - level_start)
                 continue
             break
         stats.states = len(states)

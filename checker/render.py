@@ -4,7 +4,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from .result import CheckResult, Verdict
-from .trace import format_trace
+from .trace import Trace, format_state
 
 _COLOURS = {"title": "1", "action": "1;36", "old": "2", "new": "33", "bad": "1;31",
             "good": "32", "warn": "33"}
@@ -62,6 +62,65 @@ def coverage_table(result: CheckResult, style) -> str:
     return tabulate(rows, headers=["action", "fired", ""], colalign=("left", "right", "left"))
 
 
+def trace_rows(trace: Trace) -> list[tuple[str, str, str, str, str, str]]:
+    """``(step, action, what it does, variable, before, after)``: one row per changed variable.
+
+    The step's number, action and description fill only its first row; a step
+    that changes nothing has one row with an empty variable.
+    """
+    rows = []
+    prev = trace.initial
+    for n, step in enumerate(trace.steps, 1):
+        diff = trace.model.schema.diff(prev, step.state) or [("", "", "")]
+        for k, (name, old, new) in enumerate(diff):
+            first = k == 0
+            rows.append((str(n) if first else "", step.label if first else "",
+                         step.instance.action.doc if first else "", name, old, new))
+        prev = step.state
+    return rows
+
+
+def trace_ending(trace: Trace) -> str:
+    """What the trace ends in: the properties broken in its last state, or its loop."""
+    if trace.loop is not None:
+        if trace.loop == len(trace.steps):
+            back = f"no step is enabled after step {trace.loop}: it stays there forever"
+        elif trace.loop:
+            back = f"steps {trace.loop + 1}-{len(trace.steps)} repeat forever"
+        else:
+            back = "the whole trace repeats forever"
+        return f"{back}; {trace.goal} never happens" + (f" ({trace.note})" if trace.note else "")
+    if trace.kind == "counterexample":
+        return "violated in the final state: " + ", ".join(trace.broken_at_end() or [trace.goal])
+    return f"{trace.goal} holds in the final state"
+
+
+def trace_table(trace: Trace, style=lambda text, role: text) -> str:
+    """The trace as a table: each step's action, then each variable it changed, before and after.
+
+    ``style(text, role)`` may colour parts (roles ``title``, ``action``, ``old``,
+    ``new``, ``bad``, ``good``).
+    """
+    what = "Counterexample to" if trace.kind == "counterexample" else "Witness for"
+    lines = [style(f"{what} {trace.goal} ({len(trace)} steps)", "title"), "  initial state:"]
+    lines += [f"    {line}" for line in format_state(trace.model, trace.initial)]
+    rows = []
+    for n, label, doc, name, old, new in trace_rows(trace):
+        if n and trace.loop is not None and int(n) == trace.loop + 1:
+            rows.append(["", style("-- loop: from here the steps repeat forever --", "bad"),
+                         "", "", "", ""])
+        rows.append([n, style(label, "action") if label else "", name,
+                     style(old, "old") if old else "", style(new, "new") if new else "",
+                     style(doc, "old") if doc else ""])
+    table = tabulate(rows, headers=["#", "step", "variable", "before", "after", "what the step does"],
+                     colalign=("right", "left", "left", "left", "left", "left"),
+                     disable_numparse=True)
+    lines += ["  " + line for line in table.splitlines()]
+    role = "bad" if trace.kind == "counterexample" else "good"
+    lines.append("  " + style(trace_ending(trace), role))
+    return "\n".join(lines)
+
+
 def render(result: CheckResult, *, colour: bool = False, witnesses: bool = False) -> str:
     """The full text report of one check."""
     style = styler(colour)
@@ -75,7 +134,7 @@ def render(result: CheckResult, *, colour: bool = False, witnesses: bool = False
         if key in shown:  # one path reaches a state that breaks several properties
             continue
         shown.add(key)
-        parts += ["", format_trace(p.trace, style=style)]
+        parts += ["", trace_table(p.trace, style)]
     outcome = result.outcome
     parts += ["", style(f"Result: {outcome.value}", verdict_role(outcome))]
     return "\n".join(parts)

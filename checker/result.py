@@ -62,6 +62,7 @@ class Stats:
     complete: bool = True
     stopped_by: str = ""
     engine: str = ""
+    levels: list[int] = field(default_factory=list)  # distinct states first found at each depth
 
     @property
     def states_per_second(self) -> float:
