@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--update", action="store_true", help="write the measured numbers into the pinned file")
     g.add_argument("--file", help="pinned numbers (default: the repository's model/pinned.json)")
     from reports import cli as report_cli
+
+    from . import prove_cli
+    prove_cli.add_parser(sub)
     report_cli.add_parser(sub)
     return p
 
@@ -89,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
             return _list()
         if args.command == "regress":
             return _regress(args)
+        if args.command == "prove":
+            from . import prove_cli
+            return prove_cli.run(args)
         if args.command == "report":
             from reports import cli as report_cli
             return report_cli.run(args)
