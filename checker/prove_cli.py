@@ -25,7 +25,7 @@ from .induction import PER, induction, kinduction, prove
 from .proof import Cti, ProofResult, goals
 from .result import Verdict
 
-MODES = ("bmc", "induction", "kinduction", "proof")
+MODES = ("bmc", "induction", "kinduction", "proof", "any-size")
 SCHEMA = "ksecheck-proof/1"
 EXIT_OK, EXIT_VIOLATED, EXIT_OPEN = 0, 1, 3
 
@@ -62,7 +62,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--variant", action="append", default=[], metavar="NAME",
                    help="turn on a bug variant (repeatable)")
     p.add_argument("--mode", choices=MODES, default="proof",
-                   help="bmc, induction, kinduction or proof (default: proof)")
+                   help="bmc, induction, kinduction, proof (at one configuration) or any-size "
+                        "(the upcall design for every number of threads, upcalls and mailboxes; "
+                        "default: proof)")
     p.add_argument("--depth", type=_at_least(0), default=10, metavar="K",
                    help="BMC: look for counterexamples of up to K steps (default 10)")
     p.add_argument("-k", type=_at_least(1), default=2, metavar="K",
@@ -95,6 +97,8 @@ def run(args) -> int:
     """Run ``ksecheck prove``; returns the exit code."""
     from model.registry import catalogue
 
+    if args.mode == "any-size":
+        return _any_size(args)
     family, config = catalogue().resolve(args.model, args.config)
     model = family.instantiate(config, args.variant)
     meta = {"config": config.name, "variants": list(args.variant),
@@ -135,6 +139,20 @@ def exit_code(result: ProofResult) -> int:
 
 
 # ---- text ------------------------------------------------------------------------
+
+def _any_size(args) -> int:
+    """The relational proof of the upcall design for every number of threads, upcalls, mailboxes."""
+    if args.model not in (None, "upcall") or args.config or args.variant or args.property:
+        raise UsageError("--mode any-size proves the upcall design for every size: it takes no "
+                         "--model, --config, --variant or --property")
+    if args.json:
+        raise UsageError("--mode any-size prints a table; --json is not available for it")
+    from properties.upcall_relational import format_results, prove_all_sizes
+    result = prove_all_sizes(timeout=args.timeout)
+    print(format_results(result))
+    verdict = result.outcome
+    return {Verdict.HOLDS: EXIT_OK, Verdict.VIOLATED: EXIT_VIOLATED}.get(verdict, EXIT_OPEN)
+
 
 def render(model: Model, result: ProofResult) -> str:
     """The goal table, the open queries, the slowest queries, and every trace and CTI."""
