@@ -55,8 +55,8 @@ class Tracer:
         self.domains = domains
         self.prefix = prefix
         self.taken: list[bool] = []
-        self.forced: list[bool] = []  # whether a decision had only one feasible side
         self.conds: list[Expr] = []
+        self.decided: dict[Expr, bool] = {}
         self.facts = _Facts()
 
     def value_of(self, e: Expr):
@@ -101,14 +101,23 @@ class Tracer:
                 self.facts.excluded.setdefault(i, set()).add(c)
 
     def decide(self, e: Expr) -> bool:
-        """The branch this path takes on condition ``e``."""
+        """The branch this path takes on condition ``e``.
+
+        A condition already decided on this path is answered the same way:
+        every expression reads the pre-state, so its value cannot change.
+        """
         static = self._static(e)
         if static is not None:
             return static
+        if e in self.decided:
+            return self.decided[e]
+        if e[0] == "not" and e[1] in self.decided:
+            return not self.decided[e[1]]
         n = len(self.taken)
         choice = self.prefix[n] if n < len(self.prefix) else True
         self.taken.append(choice)
         self.conds.append(e if choice else ("not", e))
+        self.decided[e] = choice
         self._learn(e, choice)
         return choice
 

@@ -1,0 +1,897 @@
+"""Breadth-first search a whole frontier at a time, with numpy, from the traced paths.
+
+The engine is compiled from the same paths as every other one
+(:func:`checker.symbolic.trace_instance`): each instance's paths form a
+decision tree whose tests become bit masks over a chunk of the frontier
+(each distinct test evaluated once per chunk, on columns unpacked from the
+packed states) and whose leaves become word arithmetic on the packed
+parents (:mod:`checker.pack`): clear the fields the path changes, or in
+their new values. Properties are the same trees over
+:func:`checker.symbolic.predicate_paths`.
+
+The search reproduces :func:`checker.explore.explore` exactly: the frontier
+is expanded in chunks of consecutive states; a chunk's candidates
+``(parent, instance, successor)`` are deduplicated by sorting their hashes,
+each successor keeping its first discovery (least ``parent * instances +
+instance``: the order in which the explicit search meets it), and are then
+added to a :class:`~checker.pack.StateSet` of every state seen. Chunks run
+in frontier order, so the new states of a level come out numbered exactly
+as the explicit search numbers them: same counts, same first violations,
+same traces. Per state the search keeps the packed key in the set and a
+parent index and instance number per level; traces are rebuilt from those,
+replayed through the model and, step by step, through this engine's own
+successor computation (a mismatch is a :class:`~checker.errors.CheckerBug`).
+
+Liveness (``eventually``) is checked as :func:`checker.explore.explore`
+does, on the explicit graph, which this engine then rebuilds from every
+level's keys: that costs the explicit search's memory, so large runs turn
+it off (``liveness=False``: the properties are NOT CHECKED, never HOLDS).
+A model the tracer cannot follow is explored by :func:`checker.explore.explore`
+instead (its ``stats.engine`` says which engine ran). With a
+:class:`checker.symmetry.Symmetry`, successors are replaced by canonical
+representatives of their orbits before deduplication.
+"""
+from __future__ import annotations
+
+import resource
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from .compile import compile_predicate, compile_successors
+from .contract import Model
+from .errors import CheckerBug, ModelError, Unsupported, UsageError
+from .explore import Limits, Progress, explore
+from .liveness import Graph, check_leads_to
+from .pack import Layout, StateSet, hash_keys, int_dtype, same, take
+from .result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
+from .symbolic import Expr, Path, predicate_paths, trace_instance
+from .trace import Step, Trace
+
+if TYPE_CHECKING:
+    from .symmetry import Symmetry
+
+CHUNK = 1 << 17
+"""Frontier states expanded together: big enough to amortise numpy's per-call cost,
+small enough that a chunk's candidates sort in cache."""
+
+
+def explore_vector(model: Model, *, stop_at_first: bool = False, limits: Limits = Limits(),
+                   on_progress: Callable[[Progress], None] | None = None,
+                   progress_every: float = 3.0, meta: dict | None = None,
+                   liveness: bool = True, stop_when_violated: tuple[str, ...] = (),
+                   symmetry: "Symmetry | None" = None, chunk: int = CHUNK) -> CheckResult:
+    """Search every reachable state of ``model`` breadth-first, a frontier chunk at a time.
+
+    Same arguments and result as :func:`checker.explore.explore` (whose
+    ``engine`` here is ``"vector"``). ``symmetry`` (a
+    :class:`checker.symmetry.Symmetry`) explores one representative per
+    orbit of states: counts are then of representatives, and traces are
+    concrete paths of the model that reach a state of the goal's orbit.
+    """
+    known = {p.name for p in model.properties if p.kind == "always"} | {DEADLOCK}
+    unknown = [n for n in stop_when_violated if n not in known]
+    if unknown:
+        raise UsageError(f"cannot stop on {unknown}: not invariants of model {model.name}")
+    try:
+        engine = VectorEngine(model, symmetry)
+    except Unsupported:
+        if symmetry is not None:
+            raise
+        return explore(model, stop_at_first=stop_at_first, limits=limits, on_progress=on_progress,
+                       progress_every=progress_every, meta=meta, liveness=liveness,
+                       stop_when_violated=stop_when_violated)
+    search = _Search(engine, stop_at_first, tuple(stop_when_violated), limits, on_progress,
+                     progress_every, meta or {}, liveness, chunk)
+    return search.run()
+
+
+# ---- expressions as numpy code --------------------------------------------------
+
+_BOOL = {"==", "!=", "<", "<=", ">", ">=", "not", "and", "or"}
+
+
+class _Code:
+    """Python source of an expression over columns ``g(slot)``, with its value range."""
+
+    __slots__ = ("src", "lo", "hi", "bool", "const")
+
+    def __init__(self, src: str, lo: int, hi: int, is_bool: bool = False, const: bool = False):
+        self.src, self.lo, self.hi, self.bool, self.const = src, lo, hi, is_bool, const
+
+    @property
+    def dtype(self) -> np.dtype:
+        return int_dtype(self.lo, self.hi)
+
+
+class ExprCompiler:
+    """Expressions of :mod:`checker.symbolic` as functions of a column getter.
+
+    Every integer operation runs in a dtype wide enough for its operands and
+    its result (interval arithmetic over the slot domains), so numpy never
+    wraps where Python would not.
+    """
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        self._fns: dict[Expr, Callable] = {}
+
+    def fn(self, e: Expr) -> Callable:
+        """``f(g) -> array`` for expression ``e``."""
+        f = self._fns.get(e)
+        if f is None:
+            code = self.code(e)
+            src = code.src if not code.const else f"np.full(g.n, {code.src})"
+            f = eval(f"lambda g: {src}", {"np": np, "shift": _shift})  # noqa: S307 (generated from the model's paths)
+            self._fns[e] = f
+        return f
+
+    def range(self, e: Expr) -> tuple[int, int]:
+        """The interval of values ``e`` can take (booleans: 0..1)."""
+        c = self.code(e)
+        return c.lo, c.hi
+
+    def _int(self, c: _Code, dt: np.dtype) -> str:
+        """Source for ``c`` as an int array of dtype ``dt`` (or a literal)."""
+        if c.const:
+            return c.src if not c.bool else str(int(c.src == "True"))
+        if c.bool or c.dtype != dt:
+            return f"{c.src}.astype(np.{dt.name})"
+        return c.src
+
+    def code(self, e: Expr) -> _Code:
+        tag = e[0]
+        if tag == "c":
+            v = e[1]
+            if isinstance(v, bool):
+                return _Code(repr(v), int(v), int(v), True, True)
+            return _Code(str(int(v)), int(v), int(v), False, True)
+        if tag == "s":
+            f = self.layout.fields[e[1]]
+            return _Code(f"g({e[1]})", f.lo, f.hi)
+        if tag == "not":
+            a = self.code(e[1])
+            if a.const:
+                truth = a.src == "True" if a.bool else int(a.src) != 0
+                return _Code(repr(not truth), int(not truth), int(not truth), True, True)
+            a = a if a.bool else _Code(f"({self._int(a, a.dtype)} != 0)", 0, 1, True, a.const)
+            return _Code(f"(~{a.src})", 0, 1, True)
+        if tag in ("and", "or"):
+            a, b = (self._bool(self.code(x)) for x in e[1:])
+            return _Code(f"({a.src} {'&' if tag == 'and' else '|'} {b.src})", 0, 1, True)
+        if tag == "~":
+            a = self.code(e[1])
+            return _Code(f"(~{self._int(a, a.dtype)})", -a.hi - 1, -a.lo - 1)
+        if tag == "ite":
+            c, a, b = self._bool(self.code(e[1])), self.code(e[2]), self.code(e[3])
+            if a.bool and b.bool:
+                return _Code(f"np.where({c.src}, {a.src}, {b.src})", 0, 1, True)
+            lo, hi = min(a.lo, b.lo), max(a.hi, b.hi)
+            dt = int_dtype(lo, hi)
+            if a.const and b.const and (a.lo, b.lo) == (1, 0):
+                return _Code(f"{c.src}.astype(np.{dt.name})", 0, 1)
+            if a.const and b.const and (a.lo, b.lo) == (0, 1):
+                return _Code(f"(~{c.src}).astype(np.{dt.name})", 0, 1)
+            sa = f"np.{dt.name}({a.lo})" if a.const else self._int(a, dt)
+            sb = f"np.{dt.name}({b.lo})" if b.const else self._int(b, dt)
+            return _Code(f"np.where({c.src}, {sa}, {sb})", lo, hi)
+        a, b = self.code(e[1]), self.code(e[2])
+        if tag in _BOOL:  # comparisons
+            if a.bool and b.bool:
+                return _Code(f"({a.src} {tag} {b.src})", 0, 1, True)
+            dt = int_dtype(min(a.lo, b.lo), max(a.hi, b.hi))
+            return _Code(f"({self._int(a, dt)} {tag} {self._int(b, dt)})", 0, 1, True)
+        lo, hi = _interval(tag, a.lo, a.hi, b.lo, b.hi)
+        dt = int_dtype(min(lo, a.lo, b.lo), max(hi, a.hi, b.hi))
+        if tag in ("<<", ">>") and b.lo < 0:
+            return _Code(f"shift({self._int(a, dt)}, {tag!r}, {self._int(b, dt)})", lo, hi)
+        return _Code(f"({self._int(a, dt)} {tag} {self._int(b, dt)})", lo, hi)
+
+    def _bool(self, c: _Code) -> _Code:
+        if c.bool:
+            return c
+        return _Code(f"({self._int(c, c.dtype)} != 0)", 0, 1, True, c.const)
+
+
+def _shift(a, op: str, b):
+    """``a << b`` or ``a >> b`` where ``b`` might be negative: Python raises there, so do we."""
+    if np.any(np.asarray(b) < 0):
+        raise ModelError(f"a shift by a negative amount ({op}): the interpreted model raises "
+                         "ValueError here; guard the step so it never shifts by none")
+    return a << b if op == "<<" else a >> b
+
+
+def _span(lo: int, hi: int) -> tuple[int, int]:
+    """The smallest interval of two's-complement values with as many bits as ``lo..hi``."""
+    bits = max(lo.bit_length(), hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0,
+               (-hi - 1).bit_length() if hi < 0 else 0)
+    return (-(1 << bits), (1 << bits) - 1) if lo < 0 else (0, (1 << bits) - 1)
+
+
+def _interval(op: str, alo: int, ahi: int, blo: int, bhi: int) -> tuple[int, int]:
+    """An interval holding ``a op b`` for every ``a`` in ``alo..ahi``, ``b`` in ``blo..bhi``."""
+    if op == "+":
+        return alo + blo, ahi + bhi
+    if op == "-":
+        return alo - bhi, ahi - blo
+    if op == "*":
+        products = [alo * blo, alo * bhi, ahi * blo, ahi * bhi]
+        return min(products), max(products)
+    if op in ("&", "|", "^"):
+        if op == "&" and alo >= 0 and blo >= 0:
+            return 0, min(ahi, bhi)
+        if op == "&" and alo >= 0:
+            return 0, ahi
+        if op == "&" and blo >= 0:
+            return 0, bhi
+        return _span(min(alo, blo), max(ahi, bhi))
+    if op == "<<":  # a negative amount is an error at run time (see _shift)
+        blo = max(blo, 0)
+        ends = [alo << blo, alo << bhi, ahi << blo, ahi << bhi]
+        return min(ends), max(ends)
+    if op == ">>":
+        return min(alo, 0), max(ahi, 0)
+    raise Unsupported(f"operation {op!r}")
+
+
+# ---- decision trees over a chunk ------------------------------------------------
+
+class Chunk:
+    """Consecutive states of a level: packed keys, columns and tests evaluated on demand.
+
+    A subset of the chunk is a bit mask (``uint64`` words, bit ``i`` of word
+    ``w`` for state ``64 w + i``): walking a decision tree then costs one
+    ``&`` per test, whatever the subset's size, and every distinct test is
+    evaluated once per chunk however many trees share it.
+    """
+
+    def __init__(self, layout: Layout, keys: np.ndarray, xc: "ExprCompiler"):
+        self.layout, self.keys, self.n, self.xc = layout, keys, len(keys), xc
+        self.nwords = (self.n + 63) // 64
+        self._cols: dict[int, np.ndarray] = {}
+        self._tests: dict[Expr, np.ndarray] = {}
+        self.all = self.bits(np.ones(self.n, bool))
+
+    def __call__(self, slot: int) -> np.ndarray:
+        """Column ``slot`` of every state of the chunk."""
+        col = self._cols.get(slot)
+        if col is None:
+            col = self._cols[slot] = self.layout.column(self.keys, slot)
+        return col
+
+    def bits(self, mask: np.ndarray) -> np.ndarray:
+        """A boolean array over the chunk as a bit mask."""
+        packed = np.packbits(mask, bitorder="little")
+        out = np.zeros(self.nwords * 8, np.uint8)
+        out[:len(packed)] = packed
+        return out.view(np.uint64)
+
+    def test(self, e: Expr) -> np.ndarray:
+        """The bit mask of the states where condition ``e`` holds."""
+        m = self._tests.get(e)
+        if m is None:
+            m = self._tests[e] = self.bits(self.xc.fn(e)(self))
+        return m
+
+    @staticmethod
+    def positions(mask: np.ndarray) -> np.ndarray:
+        """The states of a bit mask, in increasing order."""
+        w = np.flatnonzero(mask)
+        i = np.flatnonzero(np.unpackbits(mask[w].view(np.uint8), bitorder="little"))
+        return w[i >> 6] * 64 + (i & 63)
+
+
+class Rows:
+    """Some states of a chunk, for evaluating expressions at a leaf: columns gathered lazily."""
+
+    __slots__ = ("chunk", "idx", "n", "_cols")
+
+    def __init__(self, chunk: Chunk, idx: np.ndarray):
+        self.chunk, self.idx, self.n = chunk, idx, len(idx)
+        self._cols: dict[int, np.ndarray] = {}
+
+    def __call__(self, slot: int) -> np.ndarray:
+        col = self._cols.get(slot)
+        if col is None:
+            col = self._cols[slot] = self.chunk(slot)[self.idx]
+        return col
+
+
+@dataclass
+class Node:
+    """A decision tree: at a leaf ``value``; else ``tests``, pairs (condition, subtree).
+
+    ``pair`` marks the common case of two tests ``c`` and ``not c``: the
+    second subset is the rest of the first's parent.
+    """
+
+    value: object = None
+    tests: list = None
+    pair: bool = False
+
+
+def build_tree(paths, leaf: Callable) -> Node | None:
+    """A :class:`Node` tree from ``(conds, value)`` paths; infeasible ones (a test taken
+    both ways, as when the tracer re-decides a repeated test) are dropped."""
+    trie: dict = {}
+    for conds, value in paths:
+        if any(("not", c) in conds for c in conds):
+            continue
+        node = trie
+        for c in dict.fromkeys(conds):
+            node = node.setdefault(c, {})
+        node[None] = value
+    return _node(trie, leaf) if trie else None
+
+
+def _node(trie: dict, leaf) -> Node:
+    if None in trie:
+        if len(trie) > 1:
+            raise CheckerBug("a traced path ends where another goes on")
+        return Node(value=leaf(trie[None]))
+    items = list(trie.items())
+    if len(items) == 2 and items[1][0] == ("not", items[0][0]):
+        (c, yes), (_, no) = items
+        return Node(tests=[(c, _node(yes, leaf)), (None, _node(no, leaf))], pair=True)
+    return Node(tests=[(c, _node(sub, leaf)) for c, sub in items])
+
+
+def walk(node: Node, chunk: Chunk, mask: np.ndarray, visit: Callable) -> None:
+    """Split the bit mask ``mask`` down the tree; ``visit(leaf value, mask)`` at each leaf reached."""
+    if node.tests is None:
+        visit(node.value, mask)
+        return
+    if node.pair:
+        (c, yes), (_, no) = node.tests
+        m = mask & chunk.test(c)
+        if m.any():
+            walk(yes, chunk, m, visit)
+            m ^= mask  # the rest of the parent: where c does not hold
+            if m.any():
+                walk(no, chunk, m, visit)
+        else:
+            walk(no, chunk, mask, visit)
+        return
+    for c, sub in node.tests:
+        m = mask & chunk.test(c)
+        if m.any():
+            walk(sub, chunk, m, visit)
+
+
+# ---- the compiled model -------------------------------------------------------------
+
+@dataclass
+class Leaf:
+    """What a path does to a packed parent: keep, constant bits, computed fields."""
+
+    keep: np.ndarray      # per word: bits not changed
+    bits: np.ndarray      # per word: constant new values
+    computed: list        # (slot, function, needs a domain check, subtract-lo in place)
+    error: str = ""
+
+
+class VectorEngine:
+    """A model compiled to numpy: successors of a chunk, and predicates over one."""
+
+    def __init__(self, model: Model, symmetry=None):
+        self.model = model
+        self.layout = Layout(model.schema)
+        self.xc = ExprCompiler(self.layout)
+        self.n_inst = len(model.instances)
+        self.action_of = np.array([model.actions.index(i.action) for i in model.instances], np.int64)
+        self.trees = [build_tree([(p.conds, p) for p in trace_instance(model, inst)], self._leaf)
+                      for inst in model.instances]
+        self.symmetry = symmetry
+        self.canon = symmetry.canonicaliser(model, self.layout) if symmetry is not None else None
+
+    def _leaf(self, path: Path) -> Leaf:
+        nw = self.layout.nwords
+        keep = np.full(nw, np.uint64(0xFFFF_FFFF_FFFF_FFFF), np.uint64)
+        bits = np.zeros(nw, np.uint64)
+        if path.post is None:
+            return Leaf(keep, bits, [], path.error)
+        computed = []
+        for i, e in enumerate(path.post):
+            if e == ("s", i):
+                continue
+            f = self.layout.fields[i]
+            if not f.bits and e[0] == "c" and e[1] == f.lo:
+                continue
+            keep[f.word] &= ~np.uint64(((1 << f.bits) - 1) << f.shift)
+            if e[0] == "c":
+                v = int(e[1])
+                if not f.lo <= v <= f.hi:
+                    computed.append((i, self.xc.fn(e), True, False))
+                else:
+                    bits[f.word] |= np.uint64((v - f.lo) << f.shift)
+                continue
+            lo, hi = self.xc.range(e)
+            check = lo < f.lo or hi > f.hi
+            in_place = f.hi - f.lo <= np.iinfo(int_dtype(lo, hi)).max  # v - lo fits v's dtype
+            computed.append((i, self.xc.fn(e), check, in_place))
+        return Leaf(keep, bits, computed)
+
+    # successors
+
+    def expand(self, keys: np.ndarray):
+        """Every ``(parent position, instance, successor key)`` of a chunk of states.
+
+        Returns ``(succ keys, parent positions, instances, per-instance counts,
+        bit mask of the states with a successor)``; candidates come grouped
+        by instance, each group in parent order.
+        """
+        chunk = Chunk(self.layout, keys, self.xc)
+        out_keys, out_parent, out_inst = [], [], []
+        counts = np.zeros(self.n_inst, np.int64)
+        moved = np.zeros(chunk.nwords, np.uint64)
+        for k, tree in enumerate(self.trees):
+            if tree is None:
+                continue
+
+            def visit(leaf: Leaf, mask: np.ndarray, k=k) -> None:
+                if leaf.error:
+                    raise ModelError(leaf.error)
+                np.bitwise_or(moved, mask, out=moved)
+                pos = chunk.positions(mask)
+                new = take(keys, pos)
+                new &= leaf.keep
+                new |= leaf.bits
+                if leaf.computed:
+                    rows = Rows(chunk, pos)
+                    for slot, fn, check, in_place in leaf.computed:
+                        f = self.layout.fields[slot]
+                        v = fn(rows)
+                        if check and ((v < f.lo) | (v > f.hi)).any():
+                            bad = int(v[(v < f.lo) | (v > f.hi)][0])
+                            dom = self.model.schema.slot_domains[slot]
+                            raise ModelError(f"{self.model.schema.slot_names[slot]} = {bad}: not "
+                                             f"{dom.describe()}; an effect must assign values of "
+                                             "the variable's domain")
+                        if f.lo:
+                            v = (v - f.lo) if in_place else (v.astype(np.int64) - f.lo)
+                        new[:, f.word] |= v.astype(np.uint64) << np.uint64(f.shift)
+                out_keys.append(new)
+                out_parent.append(pos)
+                out_inst.append(np.full(len(pos), k, np.int64))
+                counts[k] += len(pos)
+            walk(tree, chunk, chunk.all, visit)
+        if not out_keys:
+            empty = np.zeros(0, np.int64)
+            return self.layout.empty(), empty, empty, counts, moved
+        return (np.concatenate(out_keys), np.concatenate(out_parent), np.concatenate(out_inst),
+                counts, moved)
+
+    def successor(self, state: tuple, k: int) -> tuple | None:
+        """This engine's successor of ``state`` by instance ``k`` (None if disabled)."""
+        succ, _, inst, _, _ = self.expand(self.layout.pack_states([state]))
+        hit = np.flatnonzero(inst == k)
+        return None if not len(hit) else self.layout.unpack_states(take(succ, hit[:1]))[0]
+
+    # predicates
+
+    def predicate(self, fn, what: str):
+        """``f(keys) -> bool array`` for a state predicate, from its traced paths.
+
+        Falls back to evaluating the predicate state by state when the tracer
+        cannot follow it.
+        """
+        try:
+            tree = build_tree(predicate_paths(self.model, fn, what), lambda v: v)
+        except Unsupported:
+            check = compile_predicate(self.model, fn, what)
+
+            def by_state(keys: np.ndarray) -> np.ndarray:
+                return np.array([bool(check(s)) for s in self.layout.unpack_states(keys)], bool)
+            return by_state
+
+        def vectorised(keys: np.ndarray) -> np.ndarray:
+            if tree is None or not len(keys):
+                return np.zeros(len(keys), bool)
+            chunk = Chunk(self.layout, keys, self.xc)
+            true = np.zeros(chunk.nwords, np.uint64)
+
+            def visit(truth, mask):
+                if truth:
+                    np.bitwise_or(true, mask, out=true)
+            walk(tree, chunk, chunk.all, visit)
+            return np.unpackbits(true.view(np.uint8), count=len(keys), bitorder="little").astype(bool)
+        return vectorised
+
+
+# ---- the search ---------------------------------------------------------------------
+
+def dedup_first(keys: np.ndarray, disc: np.ndarray):
+    """Distinct rows of ``keys``, each with its least ``disc``; and their hashes.
+
+    One fast sort of ``uint64`` words: the top bits of each key's hash with
+    its position below them. Equal keys end up next to each other unless
+    two different keys share those hash bits and interleave; then (rarely)
+    the batch is sorted again by the whole key.
+    """
+    n = len(keys)
+    h = hash_keys(keys)
+    if n < 2:
+        return keys, disc, h
+    ib = (n - 1).bit_length()
+    low = np.uint64((1 << ib) - 1)
+    packed = np.sort((h & ~low) | np.arange(n, dtype=np.uint64))
+    idx = (packed & low).astype(np.int64)
+    ks = take(keys, idx)
+    tie = (packed[1:] >> np.uint64(ib)) == (packed[:-1] >> np.uint64(ib))
+    diff = ~same(ks[1:], ks[:-1])
+    if (tie & diff).any():  # a collision of the truncated hash: order by the whole key
+        idx = np.lexsort(tuple(keys[:, w] for w in range(keys.shape[1] - 1, -1, -1)))
+        ks = take(keys, idx)
+        diff = ~same(ks[1:], ks[:-1])
+    start = np.flatnonzero(np.concatenate([[True], diff]))
+    return take(ks, start), np.minimum.reduceat(disc[idx], start), h[idx[start]]
+
+
+class _Search:
+    def __init__(self, engine: VectorEngine, stop_at_first, stop_when, limits, on_progress,
+                 progress_every, meta, liveness, chunk):
+        self.e, self.model = engine, engine.model
+        self.stop_at_first, self.stop_when, self.limits = stop_at_first, stop_when, limits
+        self.on_progress, self.progress_every, self.meta = on_progress, progress_every, meta
+        self.liveness, self.chunk = liveness, chunk
+        # seconds per phase of a chunk, in the order they run
+        self.phases = dict.fromkeys(("expand", "dedup", "symmetry", "set", "properties"), 0.0)
+        model = self.model
+        self.skipped = dict(engine.symmetry.not_invariant) if engine.symmetry is not None else {}
+        self.always = [p for p in model.properties if p.kind == "always" and p.name not in self.skipped]
+        self.sometimes = [p for p in model.properties
+                          if p.kind == "sometimes" and p.name not in self.skipped]
+        self.keep_levels = (liveness and engine.symmetry is None
+                            and any(p.kind == "eventually" for p in model.properties))
+        self.violated_at: dict[str, tuple[int, int]] = {}
+        self.reached_at: dict[str, tuple[int, int]] = {}
+        self.deadlock_at: tuple[int, int] | None = None
+        self.parents: list[np.ndarray] = []
+        self.vias: list[np.ndarray] = []
+        self.levels: list[np.ndarray] = []
+        self.checks = {p.name: engine.predicate(p.check, p.name) for p in self.always + self.sometimes}
+        self.terminal = compile_predicate(model, model.terminal, "terminal") if model.terminal else None
+        self.at_bound = compile_predicate(model, model.at_bound, "at_bound") if model.at_bound else None
+
+    # -- properties and stopping ------------------------------------------------------
+
+    def _events(self, keys: np.ndarray) -> dict[str, int]:
+        """First position in ``keys`` where each open property is decided (violated or reached)."""
+        found = {}
+        for p in self.always:
+            if p.name not in self.violated_at:
+                bad = np.flatnonzero(~self.checks[p.name](keys))
+                if len(bad):
+                    found[p.name] = int(bad[0])
+        for p in self.sometimes:
+            if p.name not in self.reached_at:
+                hit = np.flatnonzero(self.checks[p.name](keys))
+                if len(hit):
+                    found["?" + p.name] = int(hit[0])
+        return found
+
+    def _broken(self, name: str) -> bool:
+        return self.deadlock_at is not None if name == DEADLOCK else name in self.violated_at
+
+    def _must_stop(self) -> bool:
+        if self.stop_when:
+            return all(self._broken(n) for n in self.stop_when)
+        return self.stop_at_first and (bool(self.violated_at) or self.deadlock_at is not None)
+
+    def _stop_parent(self, events: dict[str, int]) -> int | None:
+        """The first parent after whose expansion the explicit search would stop, given
+        ``events``: property name -> parent at which it breaks (``deadlock_free`` included)."""
+        if self.stop_when:
+            if not all(self._broken(n) or n in events for n in self.stop_when):
+                return None
+            return max((events[n] for n in self.stop_when if not self._broken(n)), default=None)
+        if self.stop_at_first:
+            inv = [p for n, p in events.items() if not n.startswith("?")]
+            return min(inv) if inv else None
+        return None
+
+    def _record(self, found: dict[str, int], depth: int, offset: int, limit: int | None) -> None:
+        for name, i in found.items():
+            if limit is not None and i >= limit:
+                continue
+            if name.startswith("?"):
+                self.reached_at[name[1:]] = (depth, offset + i)
+            else:
+                self.violated_at[name] = (depth, offset + i)
+
+    # -- the search ---------------------------------------------------------------------
+
+    def run(self) -> CheckResult:
+        e, model, limits = self.e, self.model, self.limits
+        layout, n_inst = e.layout, e.n_inst
+        stats = Stats(engine="vector" + ("+symmetry" if e.symmetry is not None else ""))
+        fired = np.zeros(n_inst, np.int64)
+        start = time.perf_counter()
+        last_report = start
+        deadline = start + limits.timeout if limits.timeout else None
+        seen = StateSet(layout.nwords)
+        init = layout.pack_states(list(model.initial_states))
+        self.init_index = np.arange(len(init))  # level-0 position -> model.initial_states
+        if e.canon is not None:
+            init, first, _ = dedup_first(e.canon(init), np.arange(len(init)))
+            order = np.argsort(first)
+            init, self.init_index = take(init, order), first[order]
+        seen.add(init)
+        self._record(self._events(init), 0, 0, None)
+        self.parents.append(np.full(len(init), -1, np.int64))
+        self.vias.append(np.full(len(init), -1, np.int64))
+        level, depth, total = init, 0, len(init)
+        stop = "first violation" if self._must_stop() else ""
+        transitions = 0
+        via_dtype = np.uint8 if n_inst <= 256 else np.int32
+        parent_dtype = np.int32  # a position in the level before: widened if a level gets that big
+        while len(level) and not stop:
+            if len(level) >= 2**31:
+                parent_dtype = np.int64
+            if self.keep_levels:
+                self.levels.append(level)
+            at_limit = limits.max_depth is not None and depth >= limits.max_depth
+            grew = False
+            new_keys, new_parent, new_via = [], [], []
+            level_n = 0  # states of the next level so far
+            for lo in range(0, len(level), self.chunk):
+                keys = level[lo:lo + self.chunk]
+                clock = [time.perf_counter()]
+                succ, parent, inst, counts, moved = e.expand(keys)
+                clock.append(time.perf_counter())
+                n = len(keys)
+                dead = Chunk.positions(~moved)
+                dead = [int(r) for r in dead[dead < n]]
+                kinds = self._classify(keys, dead)
+                events: dict[str, int] = {}
+                first_dead = next((r for r, kind in zip(dead, kinds) if kind == "deadlock"), None)
+                if first_dead is not None and self.deadlock_at is None:
+                    events[DEADLOCK] = first_dead
+                disc = parent * n_inst + inst
+                u, d, h = dedup_first(succ, disc)
+                clock.append(time.perf_counter())
+                if e.canon is not None:  # representatives of the successors' orbits
+                    u, d, h = dedup_first(e.canon(u), d)
+                clock.append(time.perf_counter())
+                if at_limit:
+                    grew = grew or bool(len(u) and (~seen.contains(u)).any())
+                    nk, nd, found = layout.empty(), disc[:0], {}
+                else:
+                    fresh = seen.add(u, h)
+                    clock.append(time.perf_counter())
+                    order = np.argsort(d[fresh])
+                    nk, nd = take(take(u, fresh), order), d[fresh][order]
+                    found = self._events(nk)
+                    for name, i in found.items():
+                        events.setdefault(name, int(nd[i] // n_inst))
+                clock.append(time.perf_counter())
+                for phase, t, t_next in zip(self.phases, clock, clock[1:]):
+                    self.phases[phase] += t_next - t
+                # where would the explicit search have stopped inside this chunk?
+                cut_disc = None  # the state limit: the candidate that found no room
+                if limits.max_states is not None and total + len(nk) > limits.max_states:
+                    cut_disc = int(nd[limits.max_states - total])
+                p_must = self._stop_parent(events)
+                if cut_disc is not None and (p_must is None or cut_disc // n_inst <= p_must):
+                    stop = f"state limit {limits.max_states}"
+                    p_stop = cut_disc // n_inst
+                    take_n = limits.max_states - total
+                    keep_cand = disc <= cut_disc
+                elif p_must is not None:
+                    stop = "first violation"
+                    p_stop = p_must
+                    take_n = int(np.searchsorted(nd // n_inst, p_stop, side="right"))
+                    keep_cand = parent <= p_stop
+                else:
+                    p_stop, take_n, keep_cand = None, len(nk), None
+                if keep_cand is not None:
+                    counts = np.bincount(inst[keep_cand], minlength=n_inst)
+                    transitions += int(np.count_nonzero(parent <= p_stop))
+                    last_dead = p_stop if stop == "first violation" else p_stop - 1
+                    kinds = [kd for r, kd in zip(dead, kinds) if r <= last_dead]
+                    dead = dead[:len(kinds)]
+                else:
+                    transitions += len(succ)
+                fired += counts
+                for r, kind in zip(dead, kinds):
+                    if kind == "terminal":
+                        stats.terminal_states += 1
+                    elif kind == "at_bound":
+                        stats.at_bound_states += 1
+                    else:
+                        stats.deadlock_states += 1
+                        if self.deadlock_at is None:
+                            self.deadlock_at = (depth, lo + r)
+                self._record(found, depth + 1, level_n, take_n)
+                if take_n:
+                    new_keys.append(nk[:take_n])
+                    new_parent.append((nd[:take_n] // n_inst + lo).astype(parent_dtype))
+                    new_via.append((nd[:take_n] % n_inst).astype(via_dtype))
+                    total += take_n
+                    level_n += take_n
+                if stop:
+                    break
+                now = time.perf_counter()
+                if deadline is not None and now > deadline:
+                    stop = f"time limit {limits.timeout:g}s"
+                    break
+                if self.on_progress and now - last_report >= self.progress_every:
+                    last_report = now
+                    queued = len(level) - lo - n + level_n
+                    self.on_progress(Progress(total, queued, depth, now - start))
+            if new_keys:
+                self.parents.append(np.concatenate(new_parent))
+                self.vias.append(np.concatenate(new_via))
+                level = np.concatenate(new_keys)
+            else:
+                level = layout.empty()
+            if stop:
+                break
+            if at_limit:
+                if grew:
+                    stop = f"depth limit {limits.max_depth}"
+                break
+            if len(level):
+                depth += 1
+        stats.states = total
+        stats.transitions = transitions
+        stats.depth = depth
+        by_action = np.bincount(e.action_of, weights=fired, minlength=len(model.actions))
+        stats.action_counts = {a.name: int(n) for a, n in zip(model.actions, by_action)}
+        stats.seconds = time.perf_counter() - start
+        stats.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        stats.complete = not stop
+        stats.stopped_by = stop
+        self.set_bytes = seen.nbytes
+        del seen
+        result = CheckResult(model=model.name, config=self.meta.get("config", ""),
+                             variants=tuple(self.meta.get("variants", ())),
+                             constants=dict(self.meta.get("constants", {})),
+                             properties=self._verdicts(stats), stats=stats)
+        result.phases = dict(self.phases, set_bytes=self.set_bytes)
+        return result
+
+    def _classify(self, keys: np.ndarray, dead: list[int]) -> list[str]:
+        """terminal, at_bound or deadlock, for each state of ``keys`` at ``dead``."""
+        out = []
+        for state in self.e.layout.unpack_states(take(keys, np.array(dead, np.int64))) if dead else ():
+            if self.terminal is not None and self.terminal(state):
+                out.append("terminal")
+            elif self.at_bound is not None and self.at_bound(state):
+                out.append("at_bound")
+            else:
+                out.append("deadlock")
+        return out
+
+    # -- verdicts and traces ------------------------------------------------------------
+
+    def _verdicts(self, stats: Stats) -> list[PropertyResult]:
+        complete = stats.complete
+        why = f"search stopped by the {stats.stopped_by} before a verdict"
+        out = []
+        for p in self.model.properties:
+            r = PropertyResult(p.name, p.kind, Verdict.INCOMPLETE, p.source, p.doc)
+            if p.name in self.skipped:
+                r.verdict = Verdict.NOT_CHECKED
+                r.note = f"not invariant under the symmetry reduction: {self.skipped[p.name]}"
+            elif p.kind == "eventually" and self.e.symmetry is not None:
+                r.verdict = Verdict.NOT_CHECKED
+                r.note = "liveness is not checked under symmetry reduction"
+            elif p.kind == "always":
+                if p.name in self.violated_at:
+                    r.verdict = Verdict.VIOLATED
+                    r.trace = self._trace(self.violated_at[p.name], p.name, "counterexample")
+                elif complete:
+                    r.verdict = Verdict.HOLDS
+                else:
+                    r.note = why
+            elif p.kind == "sometimes":
+                if p.name in self.reached_at:
+                    r.verdict = Verdict.REACHED
+                    r.trace = self._trace(self.reached_at[p.name], p.name, "witness")
+                elif complete:
+                    r.verdict = Verdict.UNREACHED
+                else:
+                    r.note = why
+            elif not self.liveness:
+                r.verdict = Verdict.NOT_CHECKED
+                r.note = "liveness not checked (turned off)"
+            elif complete:
+                r.trace = check_leads_to(self._graph(), p)
+                r.verdict = Verdict.HOLDS if r.trace is None else Verdict.VIOLATED
+                if r.trace is not None:
+                    r.trace.meta = dict(self.meta)
+            else:
+                r.note = why
+            out.append(r)
+        if self.model.check_deadlock:
+            r = PropertyResult(DEADLOCK, "always", Verdict.INCOMPLETE,
+                               "built in: some step is enabled unless terminal or at the bound",
+                               "no reachable state without an enabled step, "
+                               "other than terminal and at-bound states")
+            if self.deadlock_at is not None:
+                r.verdict = Verdict.VIOLATED
+                r.trace = self._trace(self.deadlock_at, DEADLOCK, "counterexample")
+            elif complete:
+                r.verdict = Verdict.HOLDS
+            else:
+                r.note = why
+            out.append(r)
+        if stats.stopped_by == "first violation":
+            why = (f"the search stopped once {', '.join(self.stop_when)} were violated"
+                   if self.stop_when else "the search stopped at the first violation")
+            for r in out:
+                if r.verdict is Verdict.INCOMPLETE:
+                    r.note = f"not decided: {why}"
+        return out
+
+    def _graph(self) -> Graph:
+        """The explored graph as :mod:`checker.liveness` wants it (explicit states)."""
+        layout = self.e.layout
+        states = [s for keys in self.levels for s in layout.unpack_states(keys)]
+        offsets = np.cumsum([0] + [len(k) for k in self.levels])
+        parent = [-1] * len(self.levels[0])
+        via = [-1] * len(self.levels[0])
+        for d in range(1, len(self.levels)):
+            parent += (self.parents[d] + offsets[d - 1]).tolist()
+            via += self.vias[d].astype(np.int64).tolist()
+        index = {s: i for i, s in enumerate(states)}
+        succ = compile_successors(self.model)[0]
+        if self.e.canon is not None:
+            raise CheckerBug("liveness is not checked under symmetry reduction")
+        return Graph(self.model, states, index, parent, via, succ)
+
+    def _path(self, at: tuple[int, int]) -> tuple[int, list[int]]:
+        """The initial state's position and the instances from it to state ``at``."""
+        depth, i = at
+        insts = []
+        while depth > 0:
+            insts.append(int(self.vias[depth][i]))
+            i = int(self.parents[depth][i])
+            depth -= 1
+        return i, insts[::-1]
+
+    def _trace(self, at: tuple[int, int], goal: str, kind: str) -> Trace:
+        model, e = self.model, self.e
+        first, insts = self._path(at)
+        initial = model.initial_states[int(self.init_index[first])]
+        steps, state = [], initial
+        if e.canon is None:
+            for k in insts:
+                inst = model.instances[k]
+                mine = e.successor(state, k)
+                state = model.apply(inst, state)
+                if mine != state:
+                    raise CheckerBug(f"vector engine: {inst.label} does not compute what the model does")
+                steps.append(Step(inst, state))
+        else:
+            # The path runs through representatives; replay it on the concrete states,
+            # at each step taking the first enabled instance that lands in the next orbit.
+            canon = lambda st: e.canon(e.layout.pack_states([st]))  # noqa: E731
+            rep = e.layout.unpack_states(canon(initial))[0]
+            for k in insts:
+                nxt = e.successor(rep, k)
+                if nxt is None:
+                    raise CheckerBug(f"vector engine: {model.instances[k].label} is not enabled "
+                                     "on the representative it was found from")
+                want = canon(nxt)
+                rep = e.layout.unpack_states(want)[0]
+                for inst, succ in model.successors(state):
+                    if same(canon(succ), want)[0]:
+                        steps.append(Step(inst, succ))
+                        state = succ
+                        break
+                else:
+                    raise CheckerBug("symmetry: no step of the concrete state reaches the next "
+                                     "orbit; the model is not symmetric under the declared group")
+        trace = Trace(model, initial, steps, goal=goal, kind=kind, meta=dict(self.meta))
+        trace.validate()
+        view = model.schema.view(trace.final)
+        if goal == DEADLOCK:
+            if model.successors(trace.final):
+                raise CheckerBug("vector engine: a deadlock trace ends in a state with successors")
+        elif bool(model.property(goal).check(view)) != (kind == "witness"):
+            raise CheckerBug(f"vector engine: the {kind} for {goal} does not end where it should")
+        return trace
