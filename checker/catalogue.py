@@ -58,6 +58,8 @@ class Family:
     configs: Sequence[Config]
     variants: Sequence[Variant] = ()
     default_config: str = ""
+    symmetry: Callable[[Mapping[str, int]], object] | None = None
+    """Optional: the constants' symmetry group (a checker.symmetry.Symmetry), for reduction."""
 
     def config(self, name: str) -> Config:
         """The configuration called ``name``."""

@@ -16,7 +16,7 @@ from tabulate import tabulate
 from . import regress
 from . import trace as tracing
 from .errors import CheckerBug, KsecheckError, UsageError
-from .explore import Limits, Progress, explore
+from .explore import ENGINES, Limits, Progress, explore
 from .jsonout import result_json
 from .junit import junit_xml
 from .render import render, styler
@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--save-traces", metavar="DIR", help="write each counterexample as DIR/<property>.json")
     c.add_argument("--witnesses", action="store_true", help="also print a witness for every reached goal")
     c.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    c.add_argument("--engine", choices=("auto", *ENGINES, "vector"), default="auto",
+                   help="successors: compiled from the model (auto, the default, falls back to "
+                        "interpreted when it cannot), interpreted, or vector (numpy, a frontier "
+                        "at a time: fastest on big configurations)")
+    c.add_argument("--symmetry", action="store_true",
+                   help="symmetry reduction (vector engine): explore one state per orbit of "
+                        "interchangeable thread slots, upcall slots and mailboxes")
     c.add_argument("--junit", metavar="FILE",
                    help="also write JUnit XML: one test case per property, failures carrying the trace")
     r = sub.add_parser("replay", help="re-validate a saved trace against the model and print it")
@@ -125,9 +132,21 @@ def _check(args) -> int:
     model = family.instantiate(config, args.variant)
     meta = {"config": config.name, "variants": list(args.variant), "constants": dict(config.constants)}
     show_progress = not args.json and not args.no_progress
-    result = explore(model, stop_at_first=args.stop_at_first,
-                     limits=Limits(args.max_states, args.max_depth, args.timeout),
-                     on_progress=_progress_printer() if show_progress else None, meta=meta)
+    options = dict(stop_at_first=args.stop_at_first,
+                   limits=Limits(args.max_states, args.max_depth, args.timeout),
+                   on_progress=_progress_printer() if show_progress else None, meta=meta)
+    if args.symmetry:
+        if family.symmetry is None:
+            raise UsageError(f"model {family.name} declares no symmetry; drop --symmetry")
+        if args.engine not in ("auto", "vector"):
+            raise UsageError("--symmetry works with the vector engine; drop --engine or use vector")
+        from .vector import explore_vector
+        result = explore_vector(model, symmetry=family.symmetry(config.constants), **options)
+    elif args.engine == "vector":
+        from .vector import explore_vector
+        result = explore_vector(model, **options)
+    else:
+        result = explore(model, engine=args.engine, **options)
     if show_progress and sys.stderr.isatty():
         print(file=sys.stderr)
     if args.save_traces:

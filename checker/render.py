@@ -136,5 +136,7 @@ def render(result: CheckResult, *, colour: bool = False, witnesses: bool = False
         shown.add(key)
         parts += ["", trace_table(p.trace, style)]
     outcome = result.outcome
-    parts += ["", style(f"Result: {outcome.value}", verdict_role(outcome))]
+    unchecked = [p.name for p in result.properties if p.verdict is Verdict.NOT_CHECKED]
+    suffix = f" ({len(unchecked)} not checked: {', '.join(unchecked)})" if unchecked else ""
+    parts += ["", style(f"Result: {outcome.value}{suffix}", verdict_role(outcome))]
     return "\n".join(parts)

@@ -100,10 +100,14 @@ class CheckResult:
 
     @property
     def outcome(self) -> Verdict:
-        """VIOLATED if anything failed; else INCOMPLETE/UNKNOWN if anything is open; else HOLDS."""
+        """VIOLATED if anything failed; else INCOMPLETE/UNKNOWN if anything is open; else HOLDS.
+
+        A property left NOT CHECKED makes the whole check INCOMPLETE: it is not known to hold.
+        """
         if self.violated:
             return Verdict.VIOLATED
-        for open_verdict in (Verdict.INCOMPLETE, Verdict.UNKNOWN):
-            if any(p.verdict is open_verdict for p in self.properties):
-                return open_verdict
+        if any(p.verdict is Verdict.UNKNOWN for p in self.properties):
+            return Verdict.UNKNOWN
+        if any(p.verdict in (Verdict.INCOMPLETE, Verdict.NOT_CHECKED) for p in self.properties):
+            return Verdict.INCOMPLETE
         return Verdict.HOLDS

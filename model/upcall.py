@@ -888,4 +888,11 @@ FAMILY = Family(
                 check_on=("limits",)),
     ],
     default_config="small",
+    symmetry=lambda consts: _symmetry(consts),
 )
+
+
+def _symmetry(consts):
+    """Thread slots, upcall slots and mailboxes are interchangeable (model/upcall_symmetry.py)."""
+    from model.upcall_symmetry import symmetry
+    return symmetry(consts)
