@@ -259,48 +259,12 @@ class _Search:
 
     # -- verdicts -------------------------------------------------------------
     def _verdicts(self, stats: Stats) -> list[PropertyResult]:
-        found = {"always": (self.violated_at, Verdict.VIOLATED, Verdict.HOLDS, "counterexample"),
-                 "sometimes": (self.reached_at, Verdict.REACHED, Verdict.UNREACHED, "witness")}
-        out = []
-        for p in self.model.properties:
-            r = PropertyResult(p.name, p.kind, Verdict.INCOMPLETE, p.source, p.doc)
-            if p.kind in found:
-                at, hit, missed, kind = found[p.kind]
-                if p.name in at:
-                    r.verdict, r.trace = hit, self._trace(at[p.name], p.name, kind)
-                elif stats.complete:
-                    r.verdict = missed
-            elif not self.liveness:
-                r.verdict = Verdict.NOT_CHECKED
-                r.note = "liveness not checked (turned off)"
-            elif stats.complete:
-                graph = Graph(self.model, self.states, self.index, self.parent, self.via, self.succ)
-                r.trace = check_leads_to(graph, p)
-                r.verdict = Verdict.HOLDS if r.trace is None else Verdict.VIOLATED
-                if r.trace is not None:
-                    r.trace.meta = dict(self.meta)
-            out.append(r)
-        if self.model.check_deadlock:
-            r = PropertyResult(DEADLOCK, "always", Verdict.INCOMPLETE,
-                               "built in: some step is enabled unless terminal or at the bound",
-                               "no reachable state without an enabled step, "
-                               "other than terminal and at-bound states")
-            if self.deadlock_at is not None:
-                r.verdict = Verdict.VIOLATED
-                r.trace = self._trace(self.deadlock_at, DEADLOCK, "counterexample")
-            elif stats.complete:
-                r.verdict = Verdict.HOLDS
-            out.append(r)
-        if stats.stopped_by == "first violation":
-            why = "not decided: " + (f"the search stopped once {', '.join(self.stop_when)} were "
-                                     "violated" if self.stop_when
-                                     else "the search stopped at the first violation")
-        else:
-            why = f"search stopped by the {stats.stopped_by} before a verdict"
-        for r in out:
-            if r.verdict is Verdict.INCOMPLETE:
-                r.note = why
-        return out
+        def leads_to(p):
+            graph = Graph(self.model, self.states, self.index, self.parent, self.via, self.succ)
+            return check_leads_to(graph, p)
+        return decide(self.model, stats, violated_at=self.violated_at, reached_at=self.reached_at,
+                      deadlock_at=self.deadlock_at, trace=self._trace, leads_to=leads_to,
+                      liveness=self.liveness, stop_when=self.stop_when, meta=self.meta)
 
     def _trace(self, sid: int, goal: str, kind: str) -> Trace:
         path = []
@@ -313,3 +277,60 @@ class _Search:
         if kind == "witness" and not self.model.property(goal).check(self.model.schema.view(trace.final)):
             raise CheckerBug(f"witness for {goal} does not reach its goal")
         return trace
+
+
+def decide(model: Model, stats: Stats, *, violated_at: dict[str, int], reached_at: dict[str, int],
+           deadlock_at: int | None, trace: Callable[[int, str, str], Trace],
+           leads_to: Callable[[object], Trace | None], liveness: bool,
+           stop_when: tuple[str, ...] = (), meta: dict | None = None,
+           not_checked: dict[str, str] | None = None) -> list[PropertyResult]:
+    """Every property's verdict from what a search found; shared by the explicit engines.
+
+    ``trace(state id, goal, kind)`` rebuilds a trace; ``leads_to(property)``
+    checks a liveness property after a complete search; ``not_checked``
+    names properties the engine could not check, with the reason.
+    """
+    not_checked = not_checked or {}
+    found = {"always": (violated_at, Verdict.VIOLATED, Verdict.HOLDS, "counterexample"),
+             "sometimes": (reached_at, Verdict.REACHED, Verdict.UNREACHED, "witness")}
+    out = []
+    for p in model.properties:
+        r = PropertyResult(p.name, p.kind, Verdict.INCOMPLETE, p.source, p.doc)
+        if p.name in not_checked:
+            r.verdict, r.note = Verdict.NOT_CHECKED, not_checked[p.name]
+        elif p.kind in found:
+            at, hit, missed, kind = found[p.kind]
+            if p.name in at:
+                r.verdict, r.trace = hit, trace(at[p.name], p.name, kind)
+            elif stats.complete:
+                r.verdict = missed
+        elif not liveness:
+            r.verdict = Verdict.NOT_CHECKED
+            r.note = "liveness not checked (turned off)"
+        elif stats.complete:
+            r.trace = leads_to(p)
+            r.verdict = Verdict.HOLDS if r.trace is None else Verdict.VIOLATED
+            if r.trace is not None:
+                r.trace.meta = dict(meta or {})
+        out.append(r)
+    if model.check_deadlock:
+        r = PropertyResult(DEADLOCK, "always", Verdict.INCOMPLETE,
+                           "built in: some step is enabled unless terminal or at the bound",
+                           "no reachable state without an enabled step, "
+                           "other than terminal and at-bound states")
+        if deadlock_at is not None:
+            r.verdict = Verdict.VIOLATED
+            r.trace = trace(deadlock_at, DEADLOCK, "counterexample")
+        elif stats.complete:
+            r.verdict = Verdict.HOLDS
+        out.append(r)
+    if stats.stopped_by == "first violation":
+        why = "not decided: " + (f"the search stopped once {', '.join(stop_when)} were "
+                                 "violated" if stop_when
+                                 else "the search stopped at the first violation")
+    else:
+        why = f"search stopped by the {stats.stopped_by} before a verdict"
+    for r in out:
+        if r.verdict is Verdict.INCOMPLETE:
+            r.note = why
+    return out

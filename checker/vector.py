@@ -43,10 +43,10 @@ import numpy as np
 from .compile import compile_predicate, compile_successors
 from .contract import Model
 from .errors import CheckerBug, ModelError, Unsupported, UsageError
-from .explore import Limits, Progress, explore
+from .explore import Limits, Progress, decide, explore
 from .liveness import Graph, check_leads_to
 from .pack import Layout, StateSet, hash_keys, int_dtype, same, take
-from .result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
+from .result import DEADLOCK, CheckResult, PropertyResult, Stats
 from .symbolic import Expr, Path, predicate_paths, trace_instance
 from .trace import Step, Trace
 
@@ -768,64 +768,15 @@ class _Search:
     # -- verdicts and traces ------------------------------------------------------------
 
     def _verdicts(self, stats: Stats) -> list[PropertyResult]:
-        complete = stats.complete
-        why = f"search stopped by the {stats.stopped_by} before a verdict"
-        out = []
-        for p in self.model.properties:
-            r = PropertyResult(p.name, p.kind, Verdict.INCOMPLETE, p.source, p.doc)
-            if p.name in self.skipped:
-                r.verdict = Verdict.NOT_CHECKED
-                r.note = f"not invariant under the symmetry reduction: {self.skipped[p.name]}"
-            elif p.kind == "eventually" and self.e.symmetry is not None:
-                r.verdict = Verdict.NOT_CHECKED
-                r.note = "liveness is not checked under symmetry reduction"
-            elif p.kind == "always":
-                if p.name in self.violated_at:
-                    r.verdict = Verdict.VIOLATED
-                    r.trace = self._trace(self.violated_at[p.name], p.name, "counterexample")
-                elif complete:
-                    r.verdict = Verdict.HOLDS
-                else:
-                    r.note = why
-            elif p.kind == "sometimes":
-                if p.name in self.reached_at:
-                    r.verdict = Verdict.REACHED
-                    r.trace = self._trace(self.reached_at[p.name], p.name, "witness")
-                elif complete:
-                    r.verdict = Verdict.UNREACHED
-                else:
-                    r.note = why
-            elif not self.liveness:
-                r.verdict = Verdict.NOT_CHECKED
-                r.note = "liveness not checked (turned off)"
-            elif complete:
-                r.trace = check_leads_to(self._graph(), p)
-                r.verdict = Verdict.HOLDS if r.trace is None else Verdict.VIOLATED
-                if r.trace is not None:
-                    r.trace.meta = dict(self.meta)
-            else:
-                r.note = why
-            out.append(r)
-        if self.model.check_deadlock:
-            r = PropertyResult(DEADLOCK, "always", Verdict.INCOMPLETE,
-                               "built in: some step is enabled unless terminal or at the bound",
-                               "no reachable state without an enabled step, "
-                               "other than terminal and at-bound states")
-            if self.deadlock_at is not None:
-                r.verdict = Verdict.VIOLATED
-                r.trace = self._trace(self.deadlock_at, DEADLOCK, "counterexample")
-            elif complete:
-                r.verdict = Verdict.HOLDS
-            else:
-                r.note = why
-            out.append(r)
-        if stats.stopped_by == "first violation":
-            why = (f"the search stopped once {', '.join(self.stop_when)} were violated"
-                   if self.stop_when else "the search stopped at the first violation")
-            for r in out:
-                if r.verdict is Verdict.INCOMPLETE:
-                    r.note = f"not decided: {why}"
-        return out
+        not_checked = {name: f"not invariant under the symmetry reduction: {why}"
+                       for name, why in self.skipped.items()}
+        if self.e.symmetry is not None:
+            not_checked.update({p.name: "liveness is not checked under symmetry reduction"
+                                for p in self.model.properties if p.kind == "eventually"})
+        return decide(self.model, stats, violated_at=self.violated_at, reached_at=self.reached_at,
+                      deadlock_at=self.deadlock_at, trace=self._trace,
+                      leads_to=lambda p: check_leads_to(self._graph(), p), liveness=self.liveness,
+                      stop_when=self.stop_when, meta=self.meta, not_checked=not_checked)
 
     def _graph(self) -> Graph:
         """The explored graph as :mod:`checker.liveness` wants it (explicit states)."""
