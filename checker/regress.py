@@ -60,10 +60,7 @@ def measure(cat: Catalogue, run: Run) -> dict[str, Any]:
         props = r.properties
     else:
         expected = fam.variant(run.variant).violates
-        invariants = {p.name for p in model.properties if p.kind == "always"} | {DEADLOCK}
-        # liveness needs the whole graph: stop early only when every target is an invariant
-        stop = expected if set(expected) <= invariants else ()
-        r = explore(model, stop_when_violated=stop)
+        r = explore(model, stop_when_violated=variant_stop(model, expected))
         out = {"model": run.model, "variant": run.variant}
         if r.stats.complete:
             out.update(states=r.stats.states, transitions=r.stats.transitions, depth=r.stats.depth)
@@ -71,6 +68,16 @@ def measure(cat: Catalogue, run: Run) -> dict[str, Any]:
     out["verdicts"] = {p.name: p.verdict.value for p in props}
     out["lengths"] = {p.name: len(p.trace) for p in props if p.trace is not None}
     return out
+
+
+def variant_stop(model, expected: tuple[str, ...]) -> tuple[str, ...]:
+    """Where a variant's search may stop: once all of ``expected`` are violated.
+
+    Liveness needs the whole graph, so the search stops early only when
+    every expected property is an invariant (or deadlock freedom).
+    """
+    invariants = {p.name for p in model.properties if p.kind == "always"} | {DEADLOCK}
+    return tuple(expected) if set(expected) <= invariants else ()
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from checker.contract import Model
 from checker.errors import UsageError
 from checker.explore import explore
 from checker.jsonout import result_json
-from checker.regress import load
+from checker.regress import load, variant_stop
 from checker.result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
 from checker.trace import Trace, from_json
 
@@ -150,10 +150,7 @@ def work(job: Job) -> dict[str, Any]:
     if not job.variant:
         result = explore(model, meta=meta)
         return {"result": result_json(result), "levels": result.stats.levels}
-    # as regress.measure: stop once every target is violated, unless liveness needs the graph
-    expected = fam.variant(job.variant).violates
-    invariants = {p.name for p in model.properties if p.kind == "always"} | {DEADLOCK}
-    stop = tuple(expected) if set(expected) <= invariants else ()
+    stop = variant_stop(model, fam.variant(job.variant).violates)
     return {"result": result_json(explore(model, stop_when_violated=stop, meta=meta))}
 
 
