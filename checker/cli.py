@@ -32,7 +32,8 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def _positive(kind):
+def positive(kind):
+    """An argparse type: a number of ``kind`` greater than zero."""
     def parse(text: str):
         try:
             value = kind(text)
@@ -55,9 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the result as JSON (schema ksecheck-result/1)")
     c.add_argument("--stop-at-first", action="store_true",
                    help="stop at the first violated invariant instead of checking every property")
-    c.add_argument("--max-states", type=_positive(int), metavar="N", help="stop after N distinct states")
-    c.add_argument("--max-depth", type=_positive(int), metavar="N", help="explore at most N steps deep")
-    c.add_argument("--timeout", type=_positive(float), metavar="SECONDS", help="stop after SECONDS")
+    c.add_argument("--max-states", type=positive(int), metavar="N", help="stop after N distinct states")
+    c.add_argument("--max-depth", type=positive(int), metavar="N", help="explore at most N steps deep")
+    c.add_argument("--timeout", type=positive(float), metavar="SECONDS", help="stop after SECONDS")
     c.add_argument("--save-traces", metavar="DIR", help="write each counterexample as DIR/<property>.json")
     c.add_argument("--witnesses", action="store_true", help="also print a witness for every reached goal")
     c.add_argument("--no-progress", action="store_true", help="no progress line on stderr")

@@ -19,6 +19,7 @@ from tabulate import tabulate
 
 from . import trace as tracing
 from .bmc import bmc
+from .cli import positive
 from .contract import Model, Property
 from .errors import UsageError
 from .induction import PER, induction, kinduction, prove
@@ -40,16 +41,6 @@ def _at_least(least: int):
             raise argparse.ArgumentTypeError(f"{text} must be at least {least}")
         return value
     return parse
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be greater than zero")
-    return value
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -75,7 +66,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="induction: one query per action (default) or per action instance")
     p.add_argument("--no-lemmas", action="store_true",
                    help="do not assume or prove the model's strengthening lemmas")
-    p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+    p.add_argument("--timeout", type=positive(float), metavar="SECONDS",
                    help="give up on a single solver query after SECONDS (verdict UNKNOWN)")
     p.add_argument("--json", action="store_true", help=f"print the result as JSON ({SCHEMA})")
     return p
