@@ -16,7 +16,7 @@ def result_json(result: CheckResult, *, timings: bool = True) -> dict[str, Any]:
         "states": s.states, "transitions": s.transitions, "depth": s.depth,
         "terminal_states": s.terminal_states, "at_bound_states": s.at_bound_states,
         "deadlock_states": s.deadlock_states, "complete": s.complete,
-        "stopped_by": s.stopped_by or None, "engine": s.engine,
+        "stopped_by": s.stopped_by or None, "engine": s.engine, "workers": s.workers,
     }
     if timings:
         stats.update(seconds=round(s.seconds, 3), states_per_second=round(s.states_per_second),

@@ -62,6 +62,7 @@ class Stats:
     complete: bool = True
     stopped_by: str = ""
     engine: str = ""
+    workers: int = 1  # processes that searched
     levels: list[int] = field(default_factory=list)  # distinct states first found at each depth
 
     @property

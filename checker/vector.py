@@ -29,7 +29,9 @@ it off (``liveness=False``: the properties are NOT CHECKED, never HOLDS).
 A model the tracer cannot follow is explored by :func:`checker.explore.explore`
 instead (its ``stats.engine`` says which engine ran). With a
 :class:`checker.symmetry.Symmetry`, successors are replaced by canonical
-representatives of their orbits before deduplication.
+representatives of their orbits before deduplication. With ``workers`` > 1
+the same search runs over several processes (:mod:`checker.parallel`), with
+the same result.
 """
 from __future__ import annotations
 
@@ -62,7 +64,8 @@ def explore_vector(model: Model, *, stop_at_first: bool = False, limits: Limits 
                    on_progress: Callable[[Progress], None] | None = None,
                    progress_every: float = 3.0, meta: dict | None = None,
                    liveness: bool = True, stop_when_violated: tuple[str, ...] = (),
-                   symmetry: "Symmetry | None" = None, chunk: int = CHUNK) -> CheckResult:
+                   symmetry: "Symmetry | None" = None, chunk: int = CHUNK,
+                   workers: int = 1) -> CheckResult:
     """Search every reachable state of ``model`` breadth-first, a frontier chunk at a time.
 
     Same arguments and result as :func:`checker.explore.explore` (whose
@@ -70,7 +73,11 @@ def explore_vector(model: Model, *, stop_at_first: bool = False, limits: Limits 
     :class:`checker.symmetry.Symmetry`) explores one representative per
     orbit of states: counts are then of representatives, and traces are
     concrete paths of the model that reach a state of the goal's orbit.
+    ``workers`` > 1 searches with that many processes (:mod:`checker.parallel`):
+    the same result, ``stats.workers`` says how many ran.
     """
+    if workers < 1:
+        raise UsageError(f"workers must be at least 1, not {workers}")
     known = {p.name for p in model.properties if p.kind == "always"} | {DEADLOCK}
     unknown = [n for n in stop_when_violated if n not in known]
     if unknown:
@@ -83,9 +90,13 @@ def explore_vector(model: Model, *, stop_at_first: bool = False, limits: Limits 
         return explore(model, stop_at_first=stop_at_first, limits=limits, on_progress=on_progress,
                        progress_every=progress_every, meta=meta, liveness=liveness,
                        stop_when_violated=stop_when_violated)
-    search = _Search(engine, stop_at_first, tuple(stop_when_violated), limits, on_progress,
-                     progress_every, meta or {}, liveness, chunk)
-    return search.run()
+    args = (engine, stop_at_first, tuple(stop_when_violated), limits, on_progress,
+            progress_every, meta or {}, liveness, chunk)
+    if workers > 1:
+        from .parallel import ParallelSearch, can_fork
+        if can_fork():
+            return ParallelSearch(*args, workers=workers).run()
+    return _Search(*args).run()
 
 
 # ---- expressions as numpy code --------------------------------------------------
@@ -502,8 +513,9 @@ class VectorEngine:
 
 # ---- the search ---------------------------------------------------------------------
 
-def dedup_first(keys: np.ndarray, disc: np.ndarray):
-    """Distinct rows of ``keys``, each with its least ``disc``; and their hashes.
+def dedup_first(keys: np.ndarray, disc: np.ndarray, hashes: np.ndarray | None = None):
+    """Distinct rows of ``keys``, each with its least ``disc``; and their hashes
+    (``hashes``, when given, are those of ``keys``).
 
     One fast sort of ``uint64`` words: the top bits of each key's hash with
     its position below them. Equal keys end up next to each other unless
@@ -511,7 +523,7 @@ def dedup_first(keys: np.ndarray, disc: np.ndarray):
     the batch is sorted again by the whole key.
     """
     n = len(keys)
-    h = hash_keys(keys)
+    h = hash_keys(keys) if hashes is None else hashes
     if n < 2:
         return keys, disc, h
     ib = (n - 1).bit_length()
@@ -603,8 +615,22 @@ class _Search:
 
     # -- the search ---------------------------------------------------------------------
 
+    def _initial(self) -> np.ndarray:
+        """The keys of level 0 (representatives under symmetry), its properties recorded."""
+        e = self.e
+        init = e.layout.pack_states(list(self.model.initial_states))
+        self.init_index = np.arange(len(init))  # level-0 position -> model.initial_states
+        if e.canon is not None:
+            init, first, _ = dedup_first(e.canon(init), np.arange(len(init)))
+            order = np.argsort(first)
+            init, self.init_index = take(init, order), first[order]
+        self._record(self._events(init), 0, 0, None)
+        self.parents.append(np.full(len(init), -1, np.int64))
+        self.vias.append(np.full(len(init), -1, np.int64))
+        return init
+
     def run(self) -> CheckResult:
-        e, model, limits = self.e, self.model, self.limits
+        e, limits = self.e, self.limits
         layout, n_inst = e.layout, e.n_inst
         stats = Stats(engine="vector" + ("+symmetry" if e.symmetry is not None else ""))
         fired = np.zeros(n_inst, np.int64)
@@ -612,16 +638,8 @@ class _Search:
         last_report = start
         deadline = start + limits.timeout if limits.timeout else None
         seen = StateSet(layout.nwords)
-        init = layout.pack_states(list(model.initial_states))
-        self.init_index = np.arange(len(init))  # level-0 position -> model.initial_states
-        if e.canon is not None:
-            init, first, _ = dedup_first(e.canon(init), np.arange(len(init)))
-            order = np.argsort(first)
-            init, self.init_index = take(init, order), first[order]
+        init = self._initial()
         seen.add(init)
-        self._record(self._events(init), 0, 0, None)
-        self.parents.append(np.full(len(init), -1, np.int64))
-        self.vias.append(np.full(len(init), -1, np.int64))
         level, depth, total = init, 0, len(init)
         stop = "first violation" if self._must_stop() else ""
         transitions = 0
@@ -735,20 +753,32 @@ class _Search:
                 break
             if len(level):
                 depth += 1
+        self._fill_stats(stats, total, transitions, depth, fired, start, stop)
+        self.set_bytes = seen.nbytes
+        del seen
+        return self._result(stats)
+
+    def _fill_stats(self, stats: Stats, total: int, transitions: int, depth: int,
+                    fired: np.ndarray, start: float, stop: str) -> None:
+        """The statistics of a finished search (before its verdicts)."""
+        model = self.model
         stats.states = total
         stats.transitions = transitions
         stats.depth = depth
-        by_action = np.bincount(e.action_of, weights=fired, minlength=len(model.actions))
+        stats.levels = [len(p) for p in self.parents[:depth + 1]]
+        by_action = np.bincount(self.e.action_of, weights=fired, minlength=len(model.actions))
         stats.action_counts = {a.name: int(n) for a, n in zip(model.actions, by_action)}
         stats.seconds = time.perf_counter() - start
         stats.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         stats.complete = not stop
         stats.stopped_by = stop
-        self.set_bytes = seen.nbytes
-        del seen
-        result = CheckResult(model=model.name, config=self.meta.get("config", ""),
-                             variants=tuple(self.meta.get("variants", ())),
-                             constants=dict(self.meta.get("constants", {})),
+
+    def _result(self, stats: Stats) -> CheckResult:
+        """The result: verdicts, traces, statistics and the seconds of each phase."""
+        meta = self.meta
+        result = CheckResult(model=self.model.name, config=meta.get("config", ""),
+                             variants=tuple(meta.get("variants", ())),
+                             constants=dict(meta.get("constants", {})),
                              properties=self._verdicts(stats), stats=stats)
         result.phases = dict(self.phases, set_bytes=self.set_bytes)
         return result

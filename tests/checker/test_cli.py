@@ -83,6 +83,8 @@ def test_stop_at_first(capsys):
     (["check", "--max-states=-1"], "argument --max-states: -1 must be greater than zero"),
     (["check", "--max-depth", "0"], "argument --max-depth: 0 must be greater than zero"),
     (["check", "--timeout", "soon"], "argument --timeout: 'soon' is not a number"),
+    (["check", "--workers", "0"], "argument --workers: 0 must be greater than zero"),
+    (["check", "--workers", "2", "--engine", "compiled"], "--workers works with the vector engine"),
     (["check", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["frob"], "invalid choice: 'frob'"),
     (["replay"], "the following arguments are required: file"),
@@ -114,6 +116,18 @@ def test_json_output(capsys):
     stats = data["statistics"]
     assert (stats["states"], stats["transitions"], stats["depth"], stats["complete"]) == (13, 14, 4, True)
     assert data["coverage"] == {"fired": {"read": 6, "write": 8}, "never_fired": []}
+
+
+def test_workers_give_the_one_process_result(capsys):
+    code1, out1, _ = run(capsys, "check", "--config", "inc3", "--engine", "vector", "--json")
+    code2, out2, _ = run(capsys, "check", "--config", "inc3", "--workers", "2", "--json")
+    one, two = json.loads(out1), json.loads(out2)
+    assert code1 == code2 == 1
+    assert (one["statistics"]["workers"], two["statistics"]["workers"]) == (1, 2)
+    for data in (one, two):
+        for key in ("workers", "seconds", "states_per_second", "peak_rss_bytes"):
+            del data["statistics"][key]
+    assert one == two and two["statistics"]["engine"] == "vector"
 
 
 @pytest.fixture
