@@ -1,6 +1,7 @@
 """The ``ksecheck prove`` subcommand: Z3 engines on a named configuration.
 
-Modes: ``bmc`` (shortest counterexamples up to ``--depth``), ``induction``
+Modes: ``bmc`` (shortest counterexamples up to ``--depth``), ``pdr`` (IC3:
+shortest counterexamples, or a proof found without lemmas), ``induction``
 (one query per action and invariant, assuming the lemmas), ``kinduction``
 (``-k`` steps), ``proof`` (invariants and lemmas inductive and initial: a
 proof for every reachable state). Lemmas come from the module
@@ -23,10 +24,11 @@ from .cli import positive
 from .contract import Model, Property
 from .errors import UsageError
 from .induction import PER, induction, kinduction, prove
+from .pdr import pdr
 from .proof import Cti, ProofResult, goals
 from .result import Verdict
 
-MODES = ("bmc", "induction", "kinduction", "proof", "any-size")
+MODES = ("bmc", "pdr", "induction", "kinduction", "proof", "any-size")
 SCHEMA = "ksecheck-proof/1"
 EXIT_OK, EXIT_VIOLATED, EXIT_OPEN = 0, 1, 3
 
@@ -53,11 +55,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--variant", action="append", default=[], metavar="NAME",
                    help="turn on a bug variant (repeatable)")
     p.add_argument("--mode", choices=MODES, default="proof",
-                   help="bmc, induction, kinduction, proof (at one configuration) or any-size "
+                   help="bmc, pdr, induction, kinduction, proof (at one configuration) or any-size "
                         "(the upcall design for every number of threads, upcalls and mailboxes; "
                         "default: proof)")
     p.add_argument("--depth", type=_at_least(0), default=10, metavar="K",
-                   help="BMC: look for counterexamples of up to K steps (default 10)")
+                   help="bmc and pdr: look for counterexamples of up to K steps (default 10)")
     p.add_argument("-k", type=_at_least(1), default=2, metavar="K",
                    help="k-induction: the number of steps (default 2)")
     p.add_argument("--property", action="append", default=[], metavar="NAME",
@@ -95,9 +97,11 @@ def run(args) -> int:
     meta = {"config": config.name, "variants": list(args.variant),
             "constants": dict(config.constants)}
     targets = goals(model, args.property or None)
-    lemmas = [] if args.no_lemmas or args.mode == "bmc" else lemmas_for(family.name, config.constants)
+    lemmas = [] if args.no_lemmas or args.mode in ("bmc", "pdr") else lemmas_for(family.name, config.constants)
     if args.mode == "bmc":
         result = bmc(model, args.depth, targets, timeout=args.timeout, meta=meta)
+    elif args.mode == "pdr":
+        result = pdr(model, args.depth, targets, timeout=args.timeout, meta=meta)
     elif args.mode == "induction":
         result = induction(model, targets, lemmas, per=args.per, timeout=args.timeout, meta=meta)
     elif args.mode == "kinduction":
@@ -157,7 +161,7 @@ def render(model: Model, result: ProofResult) -> str:
              len(g.trace) if g.trace is not None else "", g.note] for g in result.goals]
     parts.append(tabulate(rows, headers=["goal", "verdict", "trace", "note"]))
     open_q = [q for q in result.queries if q.verdict is not Verdict.HOLDS]
-    if result.mode != "bmc" and open_q:
+    if result.mode not in ("bmc", "pdr") and open_q:
         parts += ["", tabulate([[q.name, _answer(q), f"{q.seconds:.2f}", q.note] for q in open_q],
                                headers=["query", "answer", "seconds", "note"])]
     slowest = sorted(result.queries, key=lambda q: -q.seconds)[:5]
