@@ -199,17 +199,6 @@ class ParallelSearch(_Search):
             return "first violation", take_n, p_must, None
         return "", len(level.disc), None, None
 
-    def _count_dead(self, stats: Stats, dead: list[tuple[int, str]], depth: int) -> None:
-        for r, kind in dead:
-            if kind == "terminal":
-                stats.terminal_states += 1
-            elif kind == "at_bound":
-                stats.at_bound_states += 1
-            else:
-                stats.deadlock_states += 1
-                if self.deadlock_at is None:
-                    self.deadlock_at = (depth, r)
-
 
 class Pool:
     """The worker processes: a connection each to the parent (commands and reports), and a

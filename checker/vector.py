@@ -713,15 +713,7 @@ class _Search:
                 else:
                     transitions += len(succ)
                 fired += counts
-                for r, kind in zip(dead, kinds):
-                    if kind == "terminal":
-                        stats.terminal_states += 1
-                    elif kind == "at_bound":
-                        stats.at_bound_states += 1
-                    else:
-                        stats.deadlock_states += 1
-                        if self.deadlock_at is None:
-                            self.deadlock_at = (depth, lo + r)
+                self._count_dead(stats, [(lo + r, kind) for r, kind in zip(dead, kinds)], depth)
                 self._record(found, depth + 1, level_n, take_n)
                 if take_n:
                     new_keys.append(nk[:take_n])
@@ -782,6 +774,18 @@ class _Search:
                              properties=self._verdicts(stats), stats=stats)
         result.phases = dict(self.phases, set_bytes=self.set_bytes)
         return result
+
+    def _count_dead(self, stats: Stats, dead: list[tuple[int, str]], depth: int) -> None:
+        """Count states without successors by kind; the first deadlock is where one was found."""
+        for r, kind in dead:
+            if kind == "terminal":
+                stats.terminal_states += 1
+            elif kind == "at_bound":
+                stats.at_bound_states += 1
+            else:
+                stats.deadlock_states += 1
+                if self.deadlock_at is None:
+                    self.deadlock_at = (depth, r)
 
     def _classify(self, keys: np.ndarray, dead: list[int]) -> list[str]:
         """terminal, at_bound or deadlock, for each state of ``keys`` at ``dead``."""

@@ -9,6 +9,7 @@ from checker import Action, Property
 from checker.bmc import bmc
 from checker.errors import ModelError, UsageError
 from checker.explore import explore
+from checker.pdr import pdr
 from checker.proof import goals
 from checker.result import DEADLOCK, Verdict
 from checker.trace import Step, Trace
@@ -84,10 +85,11 @@ def test_a_reachable_contract_violation_is_raised_with_its_path():
         bmc(model, 6, [])
 
 
-def test_the_same_run_gives_the_same_trace():
+@pytest.mark.parametrize("engine", [bmc, pdr], ids=["bmc", "pdr"])
+def test_the_same_run_gives_the_same_trace(engine):
     model = upcall.FAMILY.instantiate("tiny", ["owner_exits_at_userret"])
-    first = bmc(model, 8, goals(model, ["upcall_has_owner"])).get("upcall_has_owner").trace
-    again = bmc(model, 8, goals(model, ["upcall_has_owner"])).get("upcall_has_owner").trace
+    first = engine(model, 8, goals(model, ["upcall_has_owner"])).get("upcall_has_owner").trace
+    again = engine(model, 8, goals(model, ["upcall_has_owner"])).get("upcall_has_owner").trace
     assert first.states == again.states
     assert [s.label for s in first.steps] == [s.label for s in again.steps]
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker import Action, Domain, Model, ModelError, Schema, UsageError, Var
+from checker import ModelError, UsageError
 from checker.explore import Limits
 from checker.result import Verdict
 from checker.vector import explore_vector
@@ -21,6 +21,7 @@ from model.upcall_symmetry import symmetry
 
 from . import systems
 from .test_explore import digraphs
+from .test_vector import copy_out_of_domain
 
 FAMILY = catalogue().family("upcall")
 
@@ -127,14 +128,8 @@ def test_one_worker_owning_every_state(monkeypatch):
 
 
 def test_a_model_error_in_a_worker_is_raised():
-    def copy(s):
-        s.f = s.a
-
-    m = Model("copy", Schema(Var("a", Domain(0, 3)), Var("f", Domain(0, 1))), lambda s: None,
-              [Action("inc", (), lambda s: s.a < 3, lambda s: setattr(s, "a", s.a + 1)),
-               Action("copy", (), lambda s: True, copy)])
     with pytest.raises(ModelError, match="f = 2: not 0..1"):
-        explore_vector(m, workers=2)
+        explore_vector(copy_out_of_domain(), workers=2)
 
 
 def test_a_worker_that_dies_is_an_internal_error(monkeypatch):

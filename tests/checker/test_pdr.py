@@ -116,14 +116,6 @@ def test_pdr_proves_upcall_invariants_on_small_without_lemmas(prop):
     assert r.verdict is Verdict.HOLDS, r.note
 
 
-def test_the_same_run_gives_the_same_trace():
-    model = upcall.FAMILY.instantiate("tiny", ["owner_exits_at_userret"])
-    first = pdr(model, 8, goals(model, ["upcall_has_owner"])).get("upcall_has_owner").trace
-    again = pdr(model, 8, goals(model, ["upcall_has_owner"])).get("upcall_has_owner").trace
-    assert first.states == again.states
-    assert [s.label for s in first.steps] == [s.label for s in again.steps]
-
-
 def test_a_solver_timeout_is_unknown_never_holds():
     model = upcall.FAMILY.instantiate("small", [])
     result = pdr(model, 12, goals(model, ["owner_link_consistent"]), timeout=0.001)

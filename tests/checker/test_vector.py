@@ -143,15 +143,19 @@ def test_hand_counted_systems(model):
 
 # ---- what the engine refuses, and what it hands to the explicit search --------------------
 
-def test_a_value_outside_its_domain_is_a_model_error():
+def copy_out_of_domain() -> Model:
+    """``copy`` stores ``a`` (up to 3) in ``f`` (0..1): a model error once ``a`` reaches 2."""
     def copy(s):
         s.f = s.a
 
-    m = Model("copy", Schema(Var("a", Domain(0, 3)), Var("f", Domain(0, 1))), lambda s: None,
-              [Action("inc", (), lambda s: s.a < 3, lambda s: setattr(s, "a", s.a + 1)),
-               Action("copy", (), lambda s: True, copy)])
+    return Model("copy", Schema(Var("a", Domain(0, 3)), Var("f", Domain(0, 1))), lambda s: None,
+                 [Action("inc", (), lambda s: s.a < 3, lambda s: setattr(s, "a", s.a + 1)),
+                  Action("copy", (), lambda s: True, copy)])
+
+
+def test_a_value_outside_its_domain_is_a_model_error():
     with pytest.raises(ModelError, match="f = 2: not 0..1"):
-        explore_vector(m)
+        explore_vector(copy_out_of_domain())
 
 
 def test_a_model_the_tracer_cannot_follow_is_explored_explicitly():
