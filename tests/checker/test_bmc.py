@@ -139,10 +139,12 @@ def test_bmc_finds_each_variant_at_the_bfs_length(config, variant, prop):
 
 @pytest.mark.slow
 def test_bmc_completes_the_deep_no_exiting_count_trace_at_the_bfs_length():
-    """24 steps on medium is beyond plain BMC here (depth 12 alone takes minutes and each
-    level costs several times the last), so BMC starts 6 steps before the end of the BFS
-    trace: a shortest continuation must then have exactly 6 steps (a shorter one would give
-    a counterexample shorter than BFS's), and the whole trace must replay."""
+    """24 steps on medium is beyond BMC from the initial state here (the query at depth 16
+    alone takes about 3 minutes, each depth about twice the last; the single query at depth
+    24 gives no answer in 400 s; PDR reaches frame 5 in 47 s), so BMC starts 6 steps before
+    the end of the BFS trace: a shortest continuation must then have exactly 6 steps (a
+    shorter one would give a counterexample shorter than BFS's), and the whole trace must
+    replay."""
     model = upcall.FAMILY.instantiate("medium", ["no_exiting_count"])
     prop = "upcalls_while_threads"
     bfs = explore(model, stop_at_first=True).get(prop).trace
