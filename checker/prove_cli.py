@@ -165,7 +165,8 @@ def render(model: Model, result: ProofResult) -> str:
         parts += ["", tabulate([[q.name, _answer(q), f"{q.seconds:.2f}", q.note] for q in open_q],
                                headers=["query", "answer", "seconds", "note"])]
     slowest = sorted(result.queries, key=lambda q: -q.seconds)[:5]
-    parts += ["", f"{len(result.queries)} solver queries, {result.seconds:.2f} s in the solver; "
+    counted = "frames (each a batch of one-step queries)" if result.mode == "pdr" else "solver queries"
+    parts += ["", f"{len(result.queries)} {counted}, {result.seconds:.2f} s in the solver; "
                   "slowest: " + ", ".join(f"{q.name} {q.seconds:.2f} s" for q in slowest)]
     for g in result.goals:
         if g.trace is not None:
