@@ -112,7 +112,25 @@ def successor_function(model: Model, engine: str = "auto"):
     return successors, None, "interpreted"
 
 
-class _Search:
+class StopRule:
+    """When a search stops early: every name in ``stop_when`` broken, or, with
+    ``stop_at_first``, any invariant or deadlock freedom. Shared by the engines."""
+
+    stop_when: tuple[str, ...] = ()
+    stop_at_first: bool = False
+    violated_at: dict
+    deadlock_at: object = None
+
+    def _broken(self, name: str) -> bool:
+        return self.deadlock_at is not None if name == DEADLOCK else name in self.violated_at
+
+    def _must_stop(self) -> bool:
+        if self.stop_when:
+            return all(self._broken(n) for n in self.stop_when)
+        return self.stop_at_first and (bool(self.violated_at) or self.deadlock_at is not None)
+
+
+class _Search(StopRule):
     def __init__(self, model, stop_at_first, limits, on_progress, progress_every, meta, engine,
                  liveness):
         self.engine, self.liveness = engine, liveness
@@ -157,16 +175,6 @@ class _Search:
                 self.reached_at[name] = sid
                 self.open_sometimes = [x for x in self.open_sometimes if x[0] != name]
         return sid
-
-    stop_when: tuple[str, ...] = ()
-
-    def _broken(self, name: str) -> bool:
-        return self.deadlock_at is not None if name == DEADLOCK else name in self.violated_at
-
-    def _must_stop(self) -> bool:
-        if self.stop_when:
-            return all(self._broken(n) for n in self.stop_when)
-        return self.stop_at_first and (bool(self.violated_at) or self.deadlock_at is not None)
 
     # -- the search -----------------------------------------------------------
     def run(self) -> CheckResult:

@@ -45,7 +45,7 @@ import numpy as np
 from .compile import compile_predicate, compile_successors
 from .contract import Model
 from .errors import CheckerBug, ModelError, Unsupported, UsageError
-from .explore import Limits, Progress, decide, explore
+from .explore import Limits, Progress, StopRule, decide, explore
 from .liveness import Graph, check_leads_to
 from .pack import Layout, StateSet, hash_keys, int_dtype, same, take
 from .result import DEADLOCK, CheckResult, PropertyResult, Stats
@@ -541,7 +541,7 @@ def dedup_first(keys: np.ndarray, disc: np.ndarray, hashes: np.ndarray | None = 
     return take(ks, start), np.minimum.reduceat(disc[idx], start), h[idx[start]]
 
 
-class _Search:
+class _Search(StopRule):
     def __init__(self, engine: VectorEngine, stop_at_first, stop_when, limits, on_progress,
                  progress_every, meta, liveness, chunk):
         self.e, self.model = engine, engine.model
@@ -583,14 +583,6 @@ class _Search:
                 if len(hit):
                     found["?" + p.name] = int(hit[0])
         return found
-
-    def _broken(self, name: str) -> bool:
-        return self.deadlock_at is not None if name == DEADLOCK else name in self.violated_at
-
-    def _must_stop(self) -> bool:
-        if self.stop_when:
-            return all(self._broken(n) for n in self.stop_when)
-        return self.stop_at_first and (bool(self.violated_at) or self.deadlock_at is not None)
 
     def _stop_parent(self, events: dict[str, int]) -> int | None:
         """The first parent after whose expansion the explicit search would stop, given
