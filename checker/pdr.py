@@ -37,7 +37,7 @@ from typing import Sequence
 import z3
 
 from . import z3enc
-from .bmc import leads_to
+from .bmc import concrete_path
 from .contract import Instance, Model
 from .errors import CheckerBug, ModelError, UsageError
 from .proof import Goal, GoalResult, ProofResult, Query, goals as model_goals
@@ -236,10 +236,7 @@ class _Run:
             if found is None:
                 continue
             pre, post = found
-            inst = leads_to(self.model, self.model.instances, pre, post)
-            if inst is None:
-                raise CheckerBug(f"{self.model.name}: the Z3 encoding allows a step no instance "
-                                 f"makes: {self.model.schema.diff(pre, post)}")
+            inst = concrete_path(self.model, [pre, post])[0].instance
             if level == 1:  # ``pre`` is an initial state
                 return pre, _Obligation(0, (), inst, ob)
             cube = self._widen(pre, self._move(inst, ob.cube))
@@ -298,7 +295,7 @@ class _Run:
         """``core`` with literals of ``cube`` added back until no initial state satisfies it."""
         lits = dict(core)
         for s in self.initial:
-            if all(s[i] == v for i, v in lits.items()):
+            if inside(s, tuple(lits.items())):
                 i = next((i for i, v in cube if s[i] != v), None)
                 if i is None:
                     raise CheckerBug(f"{self.model.name}: PDR tried to block an initial state")
@@ -319,7 +316,7 @@ class _Run:
         return cube
 
     def _has_initial(self, cube: Cube) -> bool:
-        return any(all(s[i] == v for i, v in cube) for s in self.initial)
+        return any(inside(s, cube) for s in self.initial)
 
     def _propagate(self, k: int) -> int | None:
         """Push clauses forward through frames ``1..k-1``; the first frame equal to the next.
@@ -346,7 +343,7 @@ class _Run:
         while inst is not None:
             state = model.apply(inst, state)
             steps.append(Step(inst, state))
-            if not all(state[s] == v for s, v in ob.cube):
+            if not inside(state, ob.cube):
                 raise CheckerBug(f"{model.name}: PDR's step {len(steps)} leaves its cube")
             inst, ob = ob.inst, ob.next
         if self.goal.check(state):  # not the goal: a step raises in the last state
@@ -359,6 +356,11 @@ class _Run:
                       meta=dict(self.meta))
         trace.validate()
         return trace
+
+
+def inside(state: State, cube: Cube) -> bool:
+    """Whether ``state`` satisfies every literal of ``cube``."""
+    return all(state[s] == v for s, v in cube)
 
 
 def _raises(model: Model, inst, state: State) -> bool:
