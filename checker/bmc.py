@@ -1,9 +1,9 @@
 """Bounded model checking over the Z3 encoding derived from the model.
 
-:func:`bmc` unrolls the transition relation from the initial states one step
-at a time (one incremental solver; each query scoped with push/pop) and asks,
-at every depth ``k``, whether some state reachable in exactly ``k`` steps
-breaks a goal. The first ``k`` that answers is the length of a shortest
+:func:`bmc` unrolls the steps from the initial states one at a time, as a
+circuit (:mod:`checker.unroll`; one incremental solver, each query scoped
+with push/pop) and asks, at every depth ``k``, whether some state reachable
+in exactly ``k`` steps breaks a goal. The first ``k`` that answers is the length of a shortest
 counterexample, the same length breadth-first search finds. A satisfying
 assignment is never believed as it stands: its states are evaluated to
 concrete tuples, each consecutive pair is matched to the instance whose
@@ -24,11 +24,12 @@ from .proof import Goal, GoalResult, ProofResult, Query, goals as model_goals
 from .result import Verdict
 from .schema import State
 from .trace import Step, Trace
+from .unroll import UNROLLINGS
 
 
 def bmc(model: Model, depth: int, goals: Sequence[Goal] | None = None, *,
         timeout: float | None = None, after: Trace | None = None,
-        meta: dict | None = None) -> ProofResult:
+        meta: dict | None = None, unrolling: str = "circuit") -> ProofResult:
     """Search for a shortest counterexample of length at most ``depth`` to each goal.
 
     ``goals`` defaults to every invariant of the model and deadlock freedom.
@@ -39,16 +40,21 @@ def bmc(model: Model, depth: int, goals: Sequence[Goal] | None = None, *,
 
     With ``after`` (a trace of the model), the search starts from its final
     state: each counterexample is the trace followed by a shortest
-    continuation of at most ``depth`` steps.
+    continuation of at most ``depth`` steps. ``unrolling`` names the form of
+    the steps (:data:`checker.unroll.UNROLLINGS`): the circuit, or the
+    relation the one-step engines use; both give the same answers.
     """
     if depth < 0:
         raise UsageError(f"the BMC depth must be at least 0, not {depth}")
+    if unrolling not in UNROLLINGS:
+        raise UsageError(f"no unrolling {unrolling!r}; choose from {', '.join(UNROLLINGS)}")
     goals = list(model_goals(model) if goals is None else goals)
     meta = dict(meta or {})
     fallible = [i for i in model.instances if z3enc.may_fail(model, i)]
     ctx = z3.Context()  # a fresh context: the run does not depend on earlier ones
     solver = z3enc.solver(timeout, logic="QF_BV", ctx=ctx)
-    vs = [z3enc.vocab(model, "s0", ctx)]
+    unrolled = UNROLLINGS[unrolling](model, ctx)
+    vs = [unrolled.state()]
     if after is None:
         solver.add(z3enc.init(model, vs[0]))
     else:
@@ -59,8 +65,8 @@ def bmc(model: Model, depth: int, goals: Sequence[Goal] | None = None, *,
     open_goals = list(goals)
     for k in range(depth + 1):
         if k > 0:
-            vs.append(z3enc.vocab(model, f"s{k}", ctx))
-            solver.add(z3enc.trans(model, vs[k - 1], vs[k]))
+            vs.append(unrolled.state())
+            solver.add(unrolled.step())
         if fallible:
             q, zm = ask(solver, f"depth{k}/contract",
                          z3.Or(*(z3enc.errors(model, i, vs[k]) for i in fallible)))
