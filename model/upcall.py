@@ -196,7 +196,8 @@ configuration, never state.
 Measured by breadth-first search (distinct states / transitions / depth;
 transitions count every enabled instance): ``tiny`` 940 / 2,081 / 36;
 ``small`` 169,440 / 530,550 / 46, with 144 at-the-bound and 30 terminal
-states; ``medium`` 1,788,032 / 6,826,528 / 50; ``race3`` 6,738,848 /
+states; ``medium`` 1,788,032 / 6,826,528 / 50; ``exit2`` (``medium`` with
+one mailbox) 273,528 / 1,022,336 / 42; ``race3`` 6,738,848 /
 32,124,756 / 57 (liveness not run there). No deadlock, every invariant
 and the liveness property hold; every goal is reached and every action
 fires on ``small`` (``tiny`` has NCPU = 1: no ``kse_create``, so no second
@@ -204,8 +205,9 @@ upcall). Shortest counterexamples: ``alloc_after_unbind`` 2 steps,
 ``keep_td_mailbox`` 3, ``owner_exits_at_userret`` 5 (all three on ``tiny``
 and ``small``); ``no_wake_parked`` 11 on ``tiny`` and 20 on ``medium``
 (a deadlock; on ``small`` the three thread slots never leave a parked UTS
-with nobody to wake it); ``no_exiting_count`` 24 on ``medium``;
-``no_limit_recheck`` 9 on ``race3``.
+with nobody to wake it); ``no_exiting_count`` 24 on ``medium`` and 15 on
+``exit2`` (``kse_exit`` needs an empty run queue, so on ``medium`` the
+second mailbox must leave it first); ``no_limit_recheck`` 9 on ``race3``.
 
 ``limits`` (``MAXTHREADS = 2``, NCPU 2, T 4, U 2, M 2): 1,185,616 / 4,143,544
 / 47, with 32 terminal states and none at the bound, about 40 s (tier
