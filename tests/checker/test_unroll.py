@@ -14,7 +14,7 @@ from checker.unroll import Unrolling, slot_width
 from model import upcall
 from model.examples import increment
 from tests.checker.systems import naive_mutex
-from tests.checker.test_z3enc import bfs_edges, random_states, random_walk_edges
+from tests.checker.test_z3enc import all_values, bfs_edges, random_states, random_walk_edges
 
 
 _ONE_STEP: dict = {}
@@ -32,12 +32,7 @@ def circuit_successors(model, state: tuple) -> set[tuple]:
     pre, post, solver = _ONE_STEP["pre"], _ONE_STEP["post"], _ONE_STEP["solver"]
     solver.push()
     solver.add(z3enc.is_state(model, pre, state))
-    found: set[tuple] = set()
-    while solver.check() == z3.sat:
-        nxt = z3enc.concrete(model, solver.model(), post)
-        assert nxt not in found
-        found.add(nxt)
-        solver.add(z3.Not(z3enc.is_state(model, post, nxt)))
+    found = all_values(model, solver, post)
     solver.pop()
     return found
 

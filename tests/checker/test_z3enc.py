@@ -48,12 +48,17 @@ def z3_successors(model: Model, state: tuple) -> set[tuple]:
     pre, post = z3enc.vocab(model, "pre"), z3enc.vocab(model, "post")
     solver = z3enc.solver()
     solver.add(z3enc.is_state(model, pre, state), z3enc.trans(model, pre, post))
+    return all_values(model, solver, post)
+
+
+def all_values(model: Model, solver: z3.Solver, v) -> set[tuple]:
+    """Every state ``v`` may be under ``solver``'s assertions, by blocking clauses (which stay)."""
     found: set[tuple] = set()
     while solver.check() == z3.sat:
-        nxt = z3enc.concrete(model, solver.model(), post)
+        nxt = z3enc.concrete(model, solver.model(), v)
         assert nxt not in found
         found.add(nxt)
-        solver.add(z3.Not(z3enc.is_state(model, post, nxt)))
+        solver.add(z3.Not(z3enc.is_state(model, v, nxt)))
     return found
 
 
