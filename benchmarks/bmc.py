@@ -33,6 +33,7 @@ DEFAULT_CASES = ",".join([
     "tiny+no_wake_parked:deadlock_free",
     "race3+no_limit_recheck:upcall_limit",
     "exit2+no_exiting_count:upcalls_while_threads",
+    "limits+no_maxthreads_wakeup:deadlock_free",
 ])
 
 
@@ -50,7 +51,8 @@ def measure(config: str, variant: str, goal: str, unrolling: str, depth: int,
     from checker.proof import goals
     from model.registry import catalogue
 
-    model = catalogue().family("upcall").instantiate(config, [variant])
+    family, cfg = catalogue().resolve(None, config)
+    model = family.instantiate(cfg, [variant])
     start = time.perf_counter()
     result = bmc(model, depth, goals(model, [goal]), timeout=timeout, unrolling=unrolling)
     wall = time.perf_counter() - start

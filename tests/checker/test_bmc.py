@@ -15,7 +15,7 @@ from checker.result import DEADLOCK, Verdict
 from checker.trace import Step, Trace
 from model import upcall
 from model.examples import increment
-from model.registry import PINNED
+from model.registry import PINNED, catalogue
 from tests.checker.systems import counter, dead_ends, naive_mutex, one_var, tas_mutex
 
 SRC = "test system"
@@ -112,20 +112,43 @@ def test_a_negative_depth_is_refused():
 # ---- every bug variant of the upcall design -------------------------------------------
 
 VARIANT_CASES = [
-    # (configuration, variant, property it breaks); the smallest configuration where BFS finds it
-    pytest.param("tiny", "alloc_after_unbind", "no_panic", id="alloc_after_unbind"),
-    pytest.param("tiny", "keep_td_mailbox", "mailbox_in_one_place", id="keep_td_mailbox"),
-    pytest.param("tiny", "owner_exits_at_userret", "upcall_has_owner", id="owner_exits_at_userret"),
-    pytest.param("tiny", "no_wake_parked", DEADLOCK, id="no_wake_parked"),
-    pytest.param("exit2", "no_exiting_count", "upcalls_while_threads", id="no_exiting_count"),
-    pytest.param("race3", "no_limit_recheck", "upcall_limit", id="no_limit_recheck",
-                 marks=pytest.mark.slow),
+    # (configuration, variant, property it breaks): the smallest configuration where BFS finds it
+    ("tiny", "alloc_after_unbind", "no_panic"),
+    ("tiny", "keep_td_mailbox", "mailbox_in_one_place"),
+    ("tiny", "owner_exits_at_userret", "upcall_has_owner"),
+    ("tiny", "no_wake_parked", DEADLOCK),
+    ("exit2", "no_exiting_count", "upcalls_while_threads"),
+    ("race3", "no_limit_recheck", "upcall_limit"),
+    ("limits", "no_maxthreads_wakeup", DEADLOCK),
+    ("loan-tiny", "borrower_to_user", "borrower_stays_in_kernel"),
+    ("loan-tiny", "lose_context", "mailbox_in_one_place"),
+    ("loan-small", "borrower_stash", "no_thread_leak"),
+    ("kstack-ia64", "free_stack_in_exit", "kmem_free_under_giant"),
+    ("kstack-ia64", "no_prealloc", "no_alloc_panic"),
 ]
 
 
-@pytest.mark.parametrize("config,variant,prop", VARIANT_CASES)
+def _instantiate(config: str, variant: str):
+    family, cfg = catalogue().resolve(None, config)
+    return family.instantiate(cfg, [variant])
+
+
+def test_the_variant_cases_are_every_variant_on_its_smallest_failing_configuration():
+    cases = {v: (c, p) for c, v, p in VARIANT_CASES}
+    for family in catalogue().families.values():
+        for variant in family.variants:
+            failing = [c for c in variant.check_on
+                       if "VIOLATED" in PINNED_RUNS[f"{c}+{variant.name}"]["verdicts"].values()]
+            smallest = min(failing, key=lambda c: PINNED_RUNS[c]["states"])
+            config, prop = cases.pop(variant.name)
+            assert config == smallest, variant.name
+            assert PINNED_RUNS[f"{config}+{variant.name}"]["verdicts"][prop] == "VIOLATED"
+    assert cases == {}
+
+
+@pytest.mark.parametrize("config,variant,prop", VARIANT_CASES, ids=[v for _, v, _ in VARIANT_CASES])
 def test_bmc_finds_each_variant_at_the_bfs_length(config, variant, prop):
-    model = upcall.FAMILY.instantiate(config, [variant])
+    model = _instantiate(config, variant)
     pinned = PINNED_RUNS[f"{config}+{variant}"]["lengths"][prop]
     result = bmc(model, pinned + 1, goals(model, [prop]))
     r = result.get(prop)
@@ -134,26 +157,25 @@ def test_bmc_finds_each_variant_at_the_bfs_length(config, variant, prop):
     r.trace.validate()
     assert not model.property(prop).check(model.schema.view(r.trace.final)) if prop != DEADLOCK \
         else not model.successors(r.trace.final)
-    if config in ("tiny", "exit2"):  # the explicit search agrees here and now, not only when pinned
-        assert _bfs_length(model, prop) == pinned
+    # the explicit search agrees here and now, not only in the pinned file
+    bfs = explore(model, stop_when_violated=(prop,)).get(prop)
+    assert bfs.verdict is Verdict.VIOLATED and len(bfs.trace) == pinned
 
 
 @pytest.mark.slow
 def test_bmc_completes_the_deep_no_exiting_count_trace_at_the_bfs_length():
-    """24 steps on medium is beyond BMC from the initial state here (the query at depth 16
-    alone takes about 3 minutes, each depth about twice the last; the single query at depth
-    24 gives no answer in 400 s; PDR reaches frame 5 in 47 s), so BMC starts 6 steps before
-    the end of the BFS trace: a shortest continuation must then have exactly 6 steps (a
-    shorter one would give a counterexample shorter than BFS's), and the whole trace must
-    replay."""
+    """On medium the trace has 24 steps; from the initial state BMC needs DEEP_MINUTES
+    (``benchmarks/bmc.py``), too long for a test, so BMC starts 12 steps before the end of
+    the BFS trace: a shortest continuation must then have exactly 12 steps (a shorter one
+    would give a counterexample shorter than BFS's), and the whole trace must replay."""
     model = upcall.FAMILY.instantiate("medium", ["no_exiting_count"])
     prop = "upcalls_while_threads"
     bfs = explore(model, stop_at_first=True).get(prop).trace
     assert len(bfs) == PINNED_RUNS["medium+no_exiting_count"]["lengths"][prop] == 24
-    prefix = Trace(model, bfs.initial, bfs.steps[:18])
-    r = bmc(model, 6, goals(model, [prop]), after=prefix).get(prop)
+    prefix = Trace(model, bfs.initial, bfs.steps[:12])
+    r = bmc(model, 12, goals(model, [prop]), after=prefix).get(prop)
     assert r.verdict is Verdict.VIOLATED
-    assert len(r.trace) == 24 and r.trace.steps[:18] == bfs.steps[:18]
+    assert len(r.trace) == 24 and r.trace.steps[:12] == bfs.steps[:12]
     r.trace.validate()
     assert not model.property(prop).check(model.schema.view(r.trace.final))
 
