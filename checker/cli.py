@@ -6,6 +6,7 @@ never reached); 2 usage or model error; 3 incomplete or unknown.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -120,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ksecheck: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (``ksecheck list | head``): stop quietly
+        with contextlib.suppress(OSError, ValueError):  # and keep the exit's flush quiet too
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _colour() -> bool:

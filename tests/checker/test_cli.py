@@ -1,4 +1,5 @@
 """The command line, run in-process on the example catalogue: exit codes, JSON, traces."""
+import io
 import json
 import subprocess
 import sys
@@ -245,3 +246,13 @@ def test_python_dash_m_checker_runs_in_a_subprocess():
                            "--no-progress"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Result: HOLDS" in proc.stdout and proc.stderr == ""
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly(monkeypatch):
+    """``ksecheck list | head -1``: exit 141, as a shell reports SIGPIPE, and no traceback."""
+    class Gone(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", Gone())
+    assert main(["list"]) == 141
