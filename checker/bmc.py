@@ -3,8 +3,9 @@
 :func:`bmc` unrolls the steps from the initial states one at a time, as a
 circuit (:mod:`checker.unroll`; one incremental solver, each query scoped
 with push/pop) and asks, at every depth ``k``, whether some state reachable
-in exactly ``k`` steps breaks a goal. The first ``k`` that answers is the length of a shortest
-counterexample, the same length breadth-first search finds. A satisfying
+in exactly ``k`` steps breaks a goal. The first ``k`` that answers is the
+length of a shortest counterexample, the same length breadth-first search
+finds. A satisfying
 assignment is never believed as it stands: its states are evaluated to
 concrete tuples, each consecutive pair is matched to the instance whose
 concrete application (:meth:`Model.apply`) produces it, and the resulting

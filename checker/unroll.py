@@ -29,12 +29,12 @@ import z3
 from . import z3enc
 from .contract import Model
 from .errors import CheckerBug
-from .symbolic import Expr, Path
+from .symbolic import Expr
 
 
 def slot_width(lo: int, hi: int) -> int:
     """Bits of the narrowest bit-vector holding ``lo..hi`` (two's complement when ``lo < 0``)."""
-    return z3enc._bits(lo, hi) if lo < 0 else max(1, hi.bit_length())
+    return z3enc.signed_bits(lo, hi) if lo < 0 else max(1, hi.bit_length())
 
 
 class Unrolling:
@@ -43,7 +43,6 @@ class Unrolling:
     def __init__(self, model: Model, ctx: z3.Context):
         self.model, self.ctx = model, ctx
         enc = z3enc.encoding(model)
-        self.forms = enc.formulas(ctx)
         domains = model.schema.slot_domains
         self.widths = [slot_width(d.lo, d.hi) for d in domains]
         self.signed = [d.lo < 0 for d in domains]
@@ -55,7 +54,6 @@ class Unrolling:
         self._index = z3.BitVec("instance", self.index_width, ctx)
         self._step = self._build(enc)
         self.states: list[list[z3.BitVecRef]] = []
-        self.indices: list[z3.BitVecRef] = []
 
     # -- the public interface ----------------------------------------------------------
 
@@ -70,7 +68,6 @@ class Unrolling:
         if k < 1:
             raise CheckerBug("an unrolling step needs two states")
         index = z3.BitVec(f"s{k}.instance", self.index_width, self.ctx)
-        self.indices.append(index)
         pairs = [*zip(self._pre, self.states[k - 1]), *zip(self._post, self.states[k]),
                  (self._index, index)]
         return z3.substitute(self._step, *pairs)
@@ -87,21 +84,17 @@ class Unrolling:
                 for slot, w in zip(self.model.schema.slot_names, self.widths)]
 
     def _build(self, enc: z3enc.Encoding) -> z3.BoolRef:
-        forms, tr = self.forms, self.forms.tr
+        forms = enc.formulas(self.ctx)
+        tr = forms.tr
         slots = len(self.widths)
         writers: list[list[tuple[z3.BoolRef, z3.BitVecRef]]] = [[] for _ in range(slots)]
         parts = [z3.ULT(self._index, self.count)] if self.count < 1 << self.index_width else []
         for a, inst in enumerate(self.model.instances):
             chosen = self._index == a
-            ok = [(p.conds, p) for p in enc.paths[inst] if p.post is not None]
-            tree = z3enc._trie(ok)
-
-            def runs(p: Path) -> z3.BoolRef:
-                faults = forms._faults(p)
-                return z3.Not(z3enc.disj(faults)) if faults else tr.true
-            parts.append(z3.Implies(chosen, z3enc._trie_formula(tree, tr, runs)))
+            parts.append(z3.Implies(chosen, forms.runs(inst)))
+            tree = forms.tree(inst)
             for i in range(slots):
-                if any(p.post[i] != ("s", i) for _, p in ok):
+                if any(p.post[i] != ("s", i) for p in enc.paths[inst] if p.post is not None):
                     writers[i].append((chosen, self._value(tree, i, tr)))
         for i, ws in enumerate(writers):
             value = forms.pre[i]

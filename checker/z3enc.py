@@ -43,7 +43,7 @@ MIN_WIDTH = 8
 
 # ---- interval analysis ------------------------------------------------------
 
-def _bits(lo: int, hi: int) -> int:
+def signed_bits(lo: int, hi: int) -> int:
     """Width of the smallest signed bit-vector holding every value of ``lo..hi``."""
     return max(max(hi, 0).bit_length(), (~lo).bit_length() if lo < 0 else 0) + 1
 
@@ -256,6 +256,8 @@ class Formulas:
         self.pre, self.post = enc.vocab("pre", ctx), enc.vocab("post", ctx)
         self.tr = _Translator(self.pre, enc.width)
         self._steps: dict = {}
+        self._trees: dict = {}
+        self._runs: dict = {}
         self._enabled: dict = {}
         self._errors: dict = {}
         self._predicates: dict = {}
@@ -287,16 +289,37 @@ class Formulas:
                 out.append(z3.Or(x < d.lo, x > d.hi))
         return out
 
+    def sound(self, p: Path) -> list[z3.BoolRef]:
+        """What must hold for path ``p``'s concrete run not to raise (empty: it never does)."""
+        faults = self._faults(p)
+        return [z3.Not(disj(faults))] if faults else []
+
+    def tree(self, inst: Instance) -> dict:
+        """The decision tree of ``inst``'s paths that store a post-state: conditions as
+        keys, the paths under ``None`` at the leaves (each path's conditions stored once)."""
+        t = self._trees.get(inst)
+        if t is None:
+            t = self._trees[inst] = _trie((p.conds, p) for p in self.enc.paths[inst]
+                                          if p.post is not None)
+        return t
+
     def step(self, inst: Instance) -> z3.BoolRef:
         """``inst`` leads from ``pre`` to ``post`` on a path that does not raise."""
         f = self._steps.get(inst)
         if f is None:
             def leaf(p: Path) -> z3.BoolRef:
-                faults = self._faults(p)
-                return conj([self._post_is(i, e) for i, e in enumerate(p.post)]
-                            + ([z3.Not(disj(faults))] if faults else []))
-            ok = [(p.conds, p) for p in self.enc.paths[inst] if p.post is not None]
-            f = self._steps[inst] = _trie_formula(_trie(ok), self.tr, leaf)
+                return conj([self._post_is(i, e) for i, e in enumerate(p.post)] + self.sound(p))
+            f = self._steps[inst] = _trie_formula(self.tree(inst), self.tr, leaf)
+        return f
+
+    def runs(self, inst: Instance) -> z3.BoolRef:
+        """``inst`` is enabled in ``pre`` on a path that does not raise."""
+        f = self._runs.get(inst)
+        if f is None:
+            def leaf(p: Path) -> z3.BoolRef:
+                sound = self.sound(p)
+                return sound[0] if sound else self.tr.true
+            f = self._runs[inst] = _trie_formula(self.tree(inst), self.tr, leaf)
         return f
 
     def trans(self) -> z3.BoolRef:
@@ -382,7 +405,7 @@ class Encoding:
                 for c in conds:
                     for sub in _all_subexprs(c):
                         lo, hi = value_range(sub, domains, self.ranges)
-                        if _bits(lo, hi) > self.width:
+                        if signed_bits(lo, hi) > self.width:
                             raise ModelError(
                                 f"{what}: the value {render(sub)} may reach {lo}..{hi}, which does not "
                                 f"fit the encoding's {self.width} bits; compute with smaller values")
@@ -419,12 +442,12 @@ def encoding(model: Model) -> Encoding:
     memo: dict = {}
     width = MIN_WIDTH
     for d in domains:
-        width = max(width, _bits(d.lo, d.hi))
+        width = max(width, signed_bits(d.lo, d.hi))
     for ps in paths.values():
         for p in ps:
             for e in (*p.conds, *(p.post or ())):
                 for sub in _all_subexprs(e):
-                    width = max(width, _bits(*value_range(sub, domains, memo)))
+                    width = max(width, signed_bits(*value_range(sub, domains, memo)))
     width += 1  # headroom for predicates traced later (counts, masks)
     enc = Encoding(model, width, paths, memo)
     _CACHE[id(model)] = enc
