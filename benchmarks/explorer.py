@@ -38,8 +38,8 @@ def _peak_rss() -> int:
 
 def measure(threads: int, engine: str, traced: bool) -> dict:
     """Explore increment(threads) once in this process; return counts, times and memory."""
-    from checker.explore import explore
-    from model.examples import increment
+    from ksecheck.checker.explicit.search import explore
+    from ksecheck.model.examples import increment
 
     model = increment.build(threads)
     if traced:

@@ -91,9 +91,9 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[str, float, i
 
 def child(engine: str, config: str) -> dict:
     """Explore ``config`` with ``engine`` in this process; the numbers as a dict."""
-    from checker.explore import explore
-    from checker.vector import explore_vector
-    from model.registry import catalogue
+    from ksecheck.checker.explicit.search import explore
+    from ksecheck.checker.explicit.vector import explore_vector
+    from ksecheck.model.registry import catalogue
 
     model = catalogue().family("upcall").instantiate(config)
     if engine == "explore":

@@ -36,9 +36,9 @@ from benchmarks.side_by_side import run_measured  # noqa: E402
 
 
 def child(config: str, reduce: bool, workers: int) -> dict:
-    from checker.vector import explore_vector
-    from model.registry import catalogue
-    from model.upcall_symmetry import symmetry
+    from ksecheck.checker.explicit.vector import explore_vector
+    from ksecheck.model.registry import catalogue
+    from ksecheck.model.upcall_symmetry import symmetry
 
     fam = catalogue().family("upcall")
     sym = symmetry(fam.config(config).constants) if reduce else None

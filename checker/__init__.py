@@ -3,10 +3,10 @@
 Start with :mod:`checker.contract` (what a model gives), then
 :mod:`checker.explore` (breadth-first search) and :mod:`checker.trace`.
 """
-from .contract import KINDS, Action, Instance, Model, Param, Property
-from .domains import NONE, Bool, Domain, Enum, Ref, Set, bit, has
+from .core.contract import KINDS, Action, Instance, Model, Param, Property
+from .core.domains import NONE, Bool, Domain, Enum, Ref, Set, bit, has
 from .errors import CheckerBug, KsecheckError, ModelError, TraceError, UsageError
-from .schema import Array, Schema, Var
+from .core.schema import Array, Schema, Var
 
 __all__ = [
     "KINDS", "Action", "Instance", "Model", "Param", "Property",

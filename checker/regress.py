@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .catalogue import Catalogue
+from .core.catalogue import Catalogue
 from .errors import UsageError
-from .explore import explore
-from .result import DEADLOCK
+from .explicit.search import explore
+from .results.result import DEADLOCK
 
 SCHEMA = "ksecheck-pinned/1"
 

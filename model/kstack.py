@@ -156,9 +156,9 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from checker import (NONE, Action, Array, Bool, Domain, Enum, Model, ModelError, Param, Ref,
+from ksecheck.checker import (NONE, Action, Array, Bool, Domain, Enum, Model, ModelError, Param, Ref,
                      Schema, Var)
-from checker.catalogue import Config, Family, Variant
+from ksecheck.checker.core.catalogue import Config, Family, Variant
 
 OBJ = Enum("UNALLOC", "CACHED", "INUSE", "EXITED")
 """A thread object: no memory, constructed in the zone's cache, a running thread, a zombie."""
@@ -351,7 +351,7 @@ def _unless_panicked(guard):
 def build(consts: Mapping[str, int], variants: frozenset[str] = frozenset(),
           options: Mapping[str, object] | None = None) -> Model:
     """The kstack model for constant ``T``, options ``contigmalloc``/``prealloc``, and variants."""
-    from properties.kstack import properties  # properties.kstack imports this module
+    from ksecheck.properties.kstack import properties  # properties.kstack imports this module
 
     options = dict(options or {})
     if "T" not in consts or consts["T"] < 1:

@@ -159,9 +159,9 @@ from __future__ import annotations
 from functools import partial
 from typing import Mapping
 
-from checker import (NONE, Action, Array, Bool, Enum, Model, ModelError, Param, Ref, Schema,
+from ksecheck.checker import (NONE, Action, Array, Bool, Enum, Model, ModelError, Param, Ref, Schema,
                      Set, Var, bit, has)
-from checker.catalogue import Config, Family, Variant
+from ksecheck.checker.core.catalogue import Config, Family, Variant
 
 LOC = Enum("FREE", "SPARE", "USER", "KERNEL", "SLEEP", "ALLOC", "RUNQ", "RET", "ZOMBIE")
 """Where a thread slot is; ``ALLOC`` = asleep in ``thread_alloc`` at syscall entry."""
@@ -423,7 +423,7 @@ def reap(s, x):
 def build(consts: Mapping[str, int], variants: frozenset[str] = frozenset(),
           options: Mapping[str, object] | None = None) -> Model:
     """The loan design for constants ``NCPU``, ``T``, ``M`` with ``variants`` switched on."""
-    from properties import loan as loan_properties  # imports this module's vocabulary
+    from ksecheck.properties import loan as loan_properties  # imports this module's vocabulary
 
     missing = [c for c in ("NCPU", "T", "M") if c not in consts]
     if missing:

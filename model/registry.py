@@ -1,9 +1,9 @@
 """Every model family the command line knows, and where their pinned numbers live."""
 from pathlib import Path
 
-from checker.catalogue import Catalogue
+from ksecheck.checker.core.catalogue import Catalogue
 
-from . import examples
+from ksecheck.model import examples
 
 PINNED = Path(__file__).with_name("pinned.json")
 """Measured numbers of every configuration and variant (see ``ksecheck regress``)."""
@@ -11,6 +11,8 @@ PINNED = Path(__file__).with_name("pinned.json")
 
 def catalogue() -> Catalogue:
     """The families, with the KSE ``upcall`` design as the default."""
-    from . import kstack, loan, upcall
+    from ksecheck.model import kstack
+    from ksecheck.model import loan
+    from ksecheck.model import upcall
     return Catalogue([upcall.FAMILY, loan.FAMILY, kstack.FAMILY, *examples.FAMILIES],
                      default="upcall")

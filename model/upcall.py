@@ -224,10 +224,10 @@ from __future__ import annotations
 import functools
 from typing import Iterable, Mapping
 
-from checker import (NONE, Action, Array, Bool, Enum, Model, ModelError, Param, Ref, Schema,
+from ksecheck.checker import (NONE, Action, Array, Bool, Enum, Model, ModelError, Param, Ref, Schema,
                      Set, Var, bit, has)
-from checker.catalogue import Config, Family, Variant
-from checker.result import DEADLOCK
+from ksecheck.checker.core.catalogue import Config, Family, Variant
+from ksecheck.checker.results.result import DEADLOCK
 
 LOC = Enum("FREE", "SPARE", "ZOMBIE", "USER", "KERNEL", "SLEEP", "ALLOC_ENTER", "ALLOC_RET",
            "RUNQ", "RET", "PARKED", "KCREATE", "KEXIT", "SINGLE", "DONE", "THRWAIT")
@@ -809,7 +809,7 @@ class Upcall:
 def build(consts: Mapping[str, int], variants: frozenset[str] = frozenset(),
           options: Mapping[str, object] | None = None) -> Model:
     """The ``upcall`` model for constants NCPU, T, U, M and the given bug variants."""
-    from properties.upcall import properties  # properties.upcall imports this module
+    from ksecheck.properties.upcall import properties  # properties.upcall imports this module
 
     options = dict(options or {})
     extra = sorted(set(options) - set(OPTIONS))
@@ -899,5 +899,5 @@ FAMILY = Family(
 
 def _symmetry(consts):
     """Thread slots, upcall slots and mailboxes are interchangeable (model/upcall_symmetry.py)."""
-    from model.upcall_symmetry import symmetry
+    from ksecheck.model.upcall_symmetry import symmetry
     return symmetry(consts)

@@ -93,8 +93,8 @@ from dataclasses import dataclass
 import z3
 from z3 import And, BoolSort, Const, Exists, ForAll, If, Implies, Not, Or
 
-from checker import NONE
-from checker.relational import FiniteInstance, Reachable, System, total_order
+from ksecheck.checker import NONE
+from ksecheck.checker.symbolic.relational import FiniteInstance, Reachable, System, total_order
 
 LOC_NAMES = ("FREE", "SPARE", "ZOMBIE", "USER", "KERNEL", "SLEEP", "ALLOC_ENTER", "ALLOC_RET",
              "RUNQ", "RET", "PARKED", "KCREATE", "KEXIT", "SINGLE", "DONE")
@@ -535,7 +535,7 @@ def to_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
     Raises ValueError when a reference relation holds more than one value (no explicit
     state has two owners for an upcall).
     """
-    from model.upcall import LOC
+    from ksecheck.model.upcall import LOC
 
     v = {sym.name: value for sym, value in zip(inst.system.mutable, state)}
     T, U = inst.sizes["thread"], inst.sizes["upcall"]
@@ -573,7 +573,7 @@ def to_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
 def from_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
     """The relational state that stands for the explicit ``state`` of ``model`` (the inverse
     of :func:`to_explicit`; every explicit state has one, reachable or not)."""
-    from model.upcall import LOC
+    from ksecheck.model.upcall import LOC
 
     view = model.schema.view(state)
     T, U, M = (inst.sizes[s] for s in SORTS)
@@ -608,7 +608,7 @@ def from_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
 
 def explicit_reachable(model) -> set[tuple]:
     """Every reachable state of an explicit model, by breadth-first search over its successors."""
-    from checker.explore import successor_function
+    from ksecheck.checker.explicit.search import successor_function
 
     successors, _, _ = successor_function(model)
     seen = set(model.initial_states)
@@ -643,7 +643,7 @@ class Tie:
 
 def tie(config: str) -> Tie:
     """Enumerate both systems at ``config`` (of :data:`model.upcall.FAMILY`) and compare."""
-    from model.upcall import FAMILY
+    from ksecheck.model.upcall import FAMILY
 
     model = FAMILY.instantiate(config)
     consts = dict(FAMILY.config(config).constants)

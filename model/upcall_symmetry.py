@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from checker.symmetry import Entity, Symmetry
+from ksecheck.checker.explicit.symmetry import Entity, Symmetry
 
 
 def symmetry(consts: Mapping[str, int]) -> Symmetry:

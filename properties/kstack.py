@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from checker import Property
-from model.kstack import (CONTIGMALLOC_FAILED, INUSE, KMEM_FREE_WITHOUT_GIANT, UNALLOC)
+from ksecheck.checker import Property
+from ksecheck.model.kstack import (CONTIGMALLOC_FAILED, INUSE, KMEM_FREE_WITHOUT_GIANT, UNALLOC)
 
 
 def properties(consts: Mapping[str, int], options: Mapping[str, object]) -> list[Property]:

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from checker import NONE, Property, has
-from model.loan import ALLOC, FREE, RUNQ, SPARE, USER, ZOMBIE, linked
+from ksecheck.checker import NONE, Property, has
+from ksecheck.model.loan import ALLOC, FREE, RUNQ, SPARE, USER, ZOMBIE, linked
 
 
 def count(conds) -> int:

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from checker import NONE, Param, Property, Ref, has
-from model.upcall import (DONE, FREE, NO_PANIC, PARKED, RET, SLEEP, SPARE, USER,
+from ksecheck.checker import NONE, Param, Property, Ref, has
+from ksecheck.model.upcall import (DONE, FREE, NO_PANIC, PARKED, RET, SLEEP, SPARE, USER,
                           ZOMBIE, count, is_linked, numthreads, numupcalls, owns_upcall)
 
 SEED_MAXTHREADS = ("seed: the sysctl kern.threads.max_threads_per_proc; source-notes bug 11 "

@@ -26,8 +26,8 @@ import functools
 import operator
 from typing import Mapping
 
-from checker import NONE, Property
-from model.upcall import (ALLOC_ENTER, ALLOC_RET, DONE, FREE, KCREATE, KERNEL, KEXIT, PARKED,
+from ksecheck.checker import NONE, Property
+from ksecheck.model.upcall import (ALLOC_ENTER, ALLOC_RET, DONE, FREE, KCREATE, KERNEL, KEXIT, PARKED,
                           RET, RUNQ, SINGLE, SLEEP, SPARE, USER, ZOMBIE, count, is_linked,
                           numthreads, numupcalls)
 

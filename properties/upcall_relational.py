@@ -59,9 +59,9 @@ from collections.abc import Sequence
 
 from z3 import And, Const, Distinct, Exists, ForAll, Implies, Not, Or
 
-from checker.relational import ProofResult, format_proof, prove
-from model.upcall_relational import UpcallRelational, build
-from properties.upcall import properties as explicit_properties
+from ksecheck.checker.symbolic.relational import ProofResult, format_proof, prove
+from ksecheck.model.upcall_relational import UpcallRelational, build
+from ksecheck.properties.upcall import properties as explicit_properties
 
 SAFETY = ("upcall_has_owner", "owner_link_consistent", "user_mode_owns_upcall",
           "mailbox_in_one_place", "no_thread_leak", "unbind_clear_in_user",

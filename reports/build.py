@@ -17,16 +17,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.catalogue import Catalogue, Config, Family, Variant
-from checker.contract import Model
-from checker.errors import UsageError
-from checker.explore import explore
-from checker.jsonout import result_json
-from checker.regress import load, variant_stop
-from checker.result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
-from checker.trace import Trace, from_json
+from ksecheck.checker.core.catalogue import Catalogue, Config, Family, Variant
+from ksecheck.checker.core.contract import Model
+from ksecheck.checker.errors import UsageError
+from ksecheck.checker.explicit.search import explore
+from ksecheck.checker.results.jsonout import result_json
+from ksecheck.checker.regress import load, variant_stop
+from ksecheck.checker.results.result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
+from ksecheck.checker.results.trace import Trace, from_json
 
-from . import graph
+from ksecheck.reports import graph
 
 STATE_GRAPH = ("tiny", "no_wake_parked", "deadlock_free")
 """The configuration whose whole state graph is drawn, the variant it runs, and the
@@ -118,7 +118,7 @@ class Report:
 
 def kse_families(cat: Catalogue) -> list[Family]:
     """The families a report covers: all but the example systems."""
-    from model.examples import FAMILIES
+    from ksecheck.model.examples import FAMILIES
     return [f for f in cat.families.values() if f not in FAMILIES]
 
 
@@ -139,7 +139,7 @@ def jobs(cat: Catalogue) -> list[Job]:
 
 def work(job: Job) -> dict[str, Any]:
     """Run one job; plain data only, so that it can come back from a worker process."""
-    from model.registry import catalogue
+    from ksecheck.model.registry import catalogue
     fam = catalogue().family(job.family)
     cfg = fam.config(job.config)
     variants = [job.variant] if job.variant else []

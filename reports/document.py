@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from checker.render import trace_ending, trace_rows
-from checker.trace import Trace, format_state
+from ksecheck.checker.results.text import trace_ending, trace_rows
+from ksecheck.checker.results.trace import Trace, format_state
 
-from . import graph, svg
+from ksecheck.reports import graph
+from ksecheck.reports import svg
 from .build import Report, VariantRun
 
 TITLE = "KSE upcall protocol: verification report"

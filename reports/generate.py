@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checker.catalogue import Catalogue
+from ksecheck.checker.core.catalogue import Catalogue
 
-from . import html, markdown
+from ksecheck.reports import html
+from ksecheck.reports import markdown
 from .build import Report, collect
 from .document import TITLE, build_document
 

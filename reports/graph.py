@@ -11,9 +11,9 @@ from typing import Any
 
 import networkx as nx
 
-from checker.contract import Model
-from checker.explore import successor_function
-from checker.schema import State
+from ksecheck.checker.core.contract import Model
+from ksecheck.checker.explicit.search import successor_function
+from ksecheck.checker.core.schema import State
 
 
 def reachable(model: Model) -> dict[str, Any]:

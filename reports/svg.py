@@ -21,10 +21,10 @@ import textwrap
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from checker.domains import Ref, Set
-from checker.result import DEADLOCK
-from checker.schema import Array
-from checker.trace import Trace
+from ksecheck.checker.core.domains import Ref, Set
+from ksecheck.checker.results.result import DEADLOCK
+from ksecheck.checker.core.schema import Array
+from ksecheck.checker.results.trace import Trace
 
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 SANS = "DejaVu Sans, Helvetica, Arial, sans-serif"

@@ -44,8 +44,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from checker.contract import Model  # noqa: E402
-from checker.symbolic import Expr, predicate_paths, trace_instance  # noqa: E402
+from ksecheck.checker.core.contract import Model  # noqa: E402
+from ksecheck.checker.core.paths import Expr, predicate_paths, trace_instance  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -250,7 +250,7 @@ def promela(model: Model, asserts: bool = True, title: str = "", bfs: bool = Fal
 def write(config: str, out_dir: Path = HERE, asserts: bool = True, variants=(),
           bfs: bool = False) -> Path:
     """Write ``upcall_<config>.pml`` (``upcall_<config>_bfs.pml`` with ``bfs``) into ``out_dir``."""
-    from model.registry import catalogue
+    from ksecheck.model.registry import catalogue
 
     fam = catalogue().family("upcall")
     model = fam.instantiate(config, list(variants))

@@ -1,7 +1,7 @@
 """Small example systems with hand-counted state spaces."""
-from checker.catalogue import Config, Family
+from ksecheck.checker.core.catalogue import Config, Family
 
-from . import increment
+from ksecheck.model.examples import increment
 
 FAMILIES = [
     Family(

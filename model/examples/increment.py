@@ -15,8 +15,8 @@ before the write; 2 with one done and the other having read 1 after it;
 ``x = 2 when both are done`` fails: read(t0), read(t1), write(t0), write(t1)
 is the shortest counterexample (4 steps).
 """
-from checker import Action, Array, Model, Param, Property, Ref, Schema, Var
-from checker.domains import Domain
+from ksecheck.checker import Action, Array, Model, Param, Property, Ref, Schema, Var
+from ksecheck.checker.core.domains import Domain
 
 DONE = 2
 

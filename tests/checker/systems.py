@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from checker import Action, Array, Bool, Domain, Enum, Model, Param, Property, Ref, Schema, Var
+from ksecheck.checker import Action, Array, Bool, Domain, Enum, Model, Param, Property, Ref, Schema, Var
 
 SRC = "test system"
 

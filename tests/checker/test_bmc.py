@@ -5,17 +5,17 @@ import json
 
 import pytest
 
-from checker import Action, Property
-from checker.bmc import bmc
-from checker.errors import ModelError, UsageError
-from checker.explore import explore
-from checker.pdr import pdr
-from checker.proof import goals
-from checker.result import DEADLOCK, Verdict
-from checker.trace import Step, Trace
-from model import upcall
-from model.examples import increment
-from model.registry import PINNED, catalogue
+from ksecheck.checker import Action, Property
+from ksecheck.checker.symbolic.bmc import bmc
+from ksecheck.checker.errors import ModelError, UsageError
+from ksecheck.checker.explicit.search import explore
+from ksecheck.checker.symbolic.pdr import pdr
+from ksecheck.checker.symbolic.proof import goals
+from ksecheck.checker.results.result import DEADLOCK, Verdict
+from ksecheck.checker.results.trace import Step, Trace
+from ksecheck.model import upcall
+from ksecheck.model.examples import increment
+from ksecheck.model.registry import PINNED, catalogue
 from tests.checker.systems import counter, dead_ends, naive_mutex, one_var, tas_mutex
 
 SRC = "test system"

@@ -6,17 +6,17 @@ import sys
 
 import pytest
 
-import checker.cli
-import model.registry
-from checker.catalogue import Catalogue
-from checker.cli import main
-from model.examples import FAMILIES
+import ksecheck.cli
+import ksecheck.model.registry
+from ksecheck.checker.core.catalogue import Catalogue
+from ksecheck.cli import main
+from ksecheck.model.examples import FAMILIES
 
 
 @pytest.fixture(autouse=True)
 def examples_only(monkeypatch):
     """The CLI sees only model.examples: the KSE models may be mid-edit."""
-    monkeypatch.setattr(model.registry, "catalogue", lambda: Catalogue(FAMILIES, default="increment"))
+    monkeypatch.setattr(ksecheck.model.registry, "catalogue", lambda: Catalogue(FAMILIES, default="increment"))
 
 
 def run(capsys, *argv):
@@ -134,11 +134,11 @@ def test_workers_give_the_one_process_result(capsys):
 @pytest.fixture
 def eager_progress(monkeypatch):
     """Make the CLI's search report progress at its first chance."""
-    real = checker.cli.explore
+    real = ksecheck.cli.explore
 
     def explore(*args, **kw):
         return real(*args, **kw, progress_every=0)
-    monkeypatch.setattr(checker.cli, "explore", explore)
+    monkeypatch.setattr(ksecheck.cli, "explore", explore)
 
 
 def test_progress_goes_to_stderr(capsys, eager_progress):
@@ -237,13 +237,14 @@ def test_list_shows_configurations_and_properties(capsys):
         assert word in out
 
 
-def test_python_dash_m_checker_runs_in_a_subprocess():
-    probe = subprocess.run([sys.executable, "-c", "import model.registry as r; r.catalogue()"],
-                           capture_output=True, text=True, timeout=120)
+def test_python_dash_m_ksecheck_runs_in_a_subprocess(tmp_path):
+    probe = subprocess.run([sys.executable, "-c", "import ksecheck.model.registry as r; r.catalogue()"],
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     if probe.returncode != 0:  # the KSE models are written by others and may be broken right now
         pytest.skip("model.registry does not load: " + (probe.stderr.strip().splitlines() or ["?"])[-1])
-    proc = subprocess.run([sys.executable, "-m", "checker", "check", "--config", "inc2-locked",
-                           "--no-progress"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "ksecheck", "check", "--config", "inc2-locked",
+                           "--no-progress"], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Result: HOLDS" in proc.stdout and proc.stderr == ""
 

@@ -3,9 +3,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker import (NONE, Action, Array, Bool, Domain, Enum, Model, ModelError, Param, Property,
+from ksecheck.checker import (NONE, Action, Array, Bool, Domain, Enum, Model, ModelError, Param, Property,
                      Ref, Schema, Set, Var, bit, has)
-from checker.explore import ENGINES, explore
+from ksecheck.checker.explicit.search import ENGINES, explore
 
 from .systems import SRC, one_var
 

@@ -6,10 +6,10 @@ so that a change that moves them is noticed.
 """
 import pytest
 
-from checker.catalogue import Catalogue
-from checker.explore import ENGINES, explore
-from checker.result import DEADLOCK
-from model.examples import FAMILIES
+from ksecheck.checker.core.catalogue import Catalogue
+from ksecheck.checker.explicit.search import ENGINES, explore
+from ksecheck.checker.results.result import DEADLOCK
+from ksecheck.model.examples import FAMILIES
 
 H, V, R = "HOLDS", "VIOLATED", "REACHED"
 

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from checker import Action, Array, Bool, Domain, Model, ModelError, Param, Property, Ref, Schema, Var
-from checker.explore import ENGINES, Limits, explore
-from checker.result import DEADLOCK, Verdict
-from model.examples import increment
+from ksecheck.checker import Action, Array, Bool, Domain, Model, ModelError, Param, Property, Ref, Schema, Var
+from ksecheck.checker.explicit.search import ENGINES, Limits, explore
+from ksecheck.checker.results.result import DEADLOCK, Verdict
+from ksecheck.model.examples import increment
 
 from . import systems
 
@@ -487,7 +487,7 @@ def test_engines_give_identical_results_on_increment():
 
 
 def test_unknown_engine_is_a_usage_error():
-    from checker import UsageError
+    from ksecheck.checker import UsageError
     with pytest.raises(UsageError, match="unknown engine 'jit'"):
         explore(systems.ring(2), engine="jit")
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from checker import Action, Property
-from checker.errors import UsageError
-from checker.induction import induction, kinduction, prove
-from checker.proof import goals
-from checker.result import DEADLOCK, Verdict
-from model import upcall
-from model.examples import increment
+from ksecheck.checker import Action, Property
+from ksecheck.checker.errors import UsageError
+from ksecheck.checker.symbolic.induction import induction, kinduction, prove
+from ksecheck.checker.symbolic.proof import goals
+from ksecheck.checker.results.result import DEADLOCK, Verdict
+from ksecheck.model import upcall
+from ksecheck.model.examples import increment
 from tests.checker.systems import counter, naive_mutex, one_var, tas_mutex
 
 SRC = "test system"

@@ -4,9 +4,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from checker.explore import Limits, explore
-from checker.junit import classname, junit_xml
-from model.examples import FAMILIES
+from ksecheck.checker.explicit.search import Limits, explore
+from ksecheck.checker.results.junit import classname, junit_xml
+from ksecheck.model.examples import FAMILIES
 
 FAMILY = FAMILIES[0]
 

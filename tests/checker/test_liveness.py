@@ -1,10 +1,10 @@
 """Leads-to under weak and strong fairness on small hand-made systems."""
 import pytest
 
-from checker import Action, Bool, Model, ModelError, Param, Property, Ref, Schema, Var
-from checker.explore import Limits, explore
-from checker.result import Verdict
-from checker.trace import from_json, to_json
+from ksecheck.checker import Action, Bool, Model, ModelError, Param, Property, Ref, Schema, Var
+from ksecheck.checker.explicit.search import Limits, explore
+from ksecheck.checker.results.result import Verdict
+from ksecheck.checker.results.trace import from_json, to_json
 
 
 def _set(name, value):

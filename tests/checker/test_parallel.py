@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker import ModelError, UsageError
-from checker.explore import Limits
-from checker.result import Verdict
-from checker.vector import explore_vector
-from model.registry import catalogue
-from model.upcall_symmetry import symmetry
+from ksecheck.checker import ModelError, UsageError
+from ksecheck.checker.explicit.search import Limits
+from ksecheck.checker.results.result import Verdict
+from ksecheck.checker.explicit.vector import explore_vector
+from ksecheck.model.registry import catalogue
+from ksecheck.model.upcall_symmetry import symmetry
 
 from . import systems
 from .test_explore import digraphs
@@ -57,7 +57,7 @@ def test_tiny(variant, liveness):
 
 
 def test_levels_are_those_of_the_explicit_search():
-    from checker.explore import explore
+    from ksecheck.checker.explicit.search import explore
     model = upcall("tiny", "no_wake_parked")
     levels = explore(model, liveness=False).stats.levels
     assert explore_vector(model, workers=2, liveness=False).stats.levels == levels
@@ -118,7 +118,7 @@ def test_runs_are_deterministic():
 
 def test_one_worker_owning_every_state(monkeypatch):
     """A 4-bit hash: every state has the same owner and every batch collides."""
-    from checker import pack, parallel, vector
+    from ksecheck.checker.explicit import pack, parallel, vector
 
     real = pack.hash_keys
     weak = lambda keys: real(keys) & np.uint64(0xF << 60)  # noqa: E731
@@ -135,7 +135,8 @@ def test_a_model_error_in_a_worker_is_raised():
 def test_a_worker_that_dies_is_an_internal_error(monkeypatch):
     import os
 
-    from checker import CheckerBug, parallel
+    from ksecheck.checker import CheckerBug
+    from ksecheck.checker.explicit import parallel
 
     real = parallel.Worker.expand
 

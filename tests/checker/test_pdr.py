@@ -7,15 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker import prove_cli
-from checker.errors import UsageError
-from checker.explore import explore
-from checker.pdr import pdr
-from checker.proof import goals
-from checker.result import DEADLOCK, Verdict
-from model import upcall
-from model.examples import increment
-from checker import Action, Domain, Model, Param, Property, Schema, Var
+from ksecheck.cli import prove as prove_cli
+from ksecheck.checker.errors import UsageError
+from ksecheck.checker.explicit.search import explore
+from ksecheck.checker.symbolic.pdr import pdr
+from ksecheck.checker.symbolic.proof import goals
+from ksecheck.checker.results.result import DEADLOCK, Verdict
+from ksecheck.model import upcall
+from ksecheck.model.examples import increment
+from ksecheck.checker import Action, Domain, Model, Param, Property, Schema, Var
 from tests.checker.systems import SRC, counter, dead_ends, naive_mutex, tas_mutex
 
 

@@ -12,8 +12,8 @@ import pytest
 import z3
 from z3 import And, BoolSort, BoolVal, Const, Consts, ForAll, Implies, Not, Or
 
-from checker.errors import UsageError
-from checker.relational import (
+from ksecheck.checker.errors import UsageError
+from ksecheck.checker.symbolic.relational import (
     FiniteInstance,
     System,
     alternation_graph,
@@ -23,7 +23,7 @@ from checker.relational import (
     prove,
     total_order,
 )
-from checker.result import Verdict
+from ksecheck.checker.results.result import Verdict
 
 LEMMAS = ("no_grant_while_held", "one_grant", "one_unlock", "no_unlock_while_held",
           "no_grant_with_unlock", "server_free")

@@ -10,15 +10,15 @@ import random
 
 import pytest
 
-from checker import ModelError
-from checker.compile import compile_successors
-from checker.pack import Layout
-from checker.result import Verdict
-from checker.symmetry import Entity, Symmetry
-from checker.vector import explore_vector
-from model.registry import catalogue
-from model.upcall import VARIANTS
-from model.upcall_symmetry import symmetry
+from ksecheck.checker import ModelError
+from ksecheck.checker.core.compile import compile_successors
+from ksecheck.checker.explicit.pack import Layout
+from ksecheck.checker.results.result import Verdict
+from ksecheck.checker.explicit.symmetry import Entity, Symmetry
+from ksecheck.checker.explicit.vector import explore_vector
+from ksecheck.model.registry import catalogue
+from ksecheck.model.upcall import VARIANTS
+from ksecheck.model.upcall_symmetry import symmetry
 
 FAMILY = catalogue().family("upcall")
 

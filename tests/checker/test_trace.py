@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from checker import CheckerBug, TraceError
-from checker import trace as tracing
-from checker.explore import explore
-from checker.trace import Step, Trace, format_state, format_trace, from_json, to_json
-from model.examples import increment
+from ksecheck.checker import CheckerBug, TraceError
+from ksecheck.checker.results import trace as tracing
+from ksecheck.checker.explicit.search import explore
+from ksecheck.checker.results.trace import Step, Trace, format_state, format_trace, from_json, to_json
+from ksecheck.model.examples import increment
 
 
 @pytest.fixture(scope="module")

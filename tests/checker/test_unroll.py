@@ -6,13 +6,13 @@ import random
 import pytest
 import z3
 
-from checker import z3enc
-from checker.bmc import bmc
-from checker.errors import ModelError, UsageError
-from checker.proof import goals
-from checker.unroll import Unrolling, slot_width
-from model import upcall
-from model.examples import increment
+from ksecheck.checker.symbolic import z3enc
+from ksecheck.checker.symbolic.bmc import bmc
+from ksecheck.checker.errors import ModelError, UsageError
+from ksecheck.checker.symbolic.proof import goals
+from ksecheck.checker.symbolic.unroll import Unrolling, slot_width
+from ksecheck.model import upcall
+from ksecheck.model.examples import increment
 from tests.checker.systems import naive_mutex
 from tests.checker.test_z3enc import all_values, bfs_edges, random_states, random_walk_edges
 

@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker import Action, Domain, Model, ModelError, Schema, Var, regress
-from checker.explore import Limits, explore
-from checker.pack import Layout, StateSet
-from checker.result import DEADLOCK, Verdict
-from checker.vector import explore_vector
-from model.examples import increment
-from model.registry import PINNED, catalogue
+from ksecheck.checker import Action, Domain, Model, ModelError, Schema, Var, regress
+from ksecheck.checker.explicit.search import Limits, explore
+from ksecheck.checker.explicit.pack import Layout, StateSet
+from ksecheck.checker.results.result import DEADLOCK, Verdict
+from ksecheck.checker.explicit.vector import explore_vector
+from ksecheck.model.examples import increment
+from ksecheck.model.registry import PINNED, catalogue
 
 from . import systems
 from .test_explore import digraphs
@@ -205,7 +205,7 @@ def test_state_set_says_new_exactly_once(batches):
 def test_hash_collisions_change_nothing(monkeypatch):
     """With a hash of 4 bits every batch collides: the whole-key fallbacks must still be exact."""
     import numpy as np
-    from checker import pack, vector
+    from ksecheck.checker.explicit import pack, vector
 
     real = pack.hash_keys
     weak = lambda keys: real(keys) & np.uint64(0xF << 60)  # noqa: E731

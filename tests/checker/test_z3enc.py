@@ -13,11 +13,12 @@ import random
 import pytest
 import z3
 
-from checker import NONE, Action, Domain, Model, Param, Property, Ref, Schema, Var, bit, has
-from checker import symbolic, z3enc
-from checker.errors import ModelError, Unsupported
-from model import upcall
-from model.examples import increment
+from ksecheck.checker import NONE, Action, Domain, Model, Param, Property, Ref, Schema, Var, bit, has
+from ksecheck.checker.core import paths as symbolic
+from ksecheck.checker.symbolic import z3enc
+from ksecheck.checker.errors import ModelError, Unsupported
+from ksecheck.model import upcall
+from ksecheck.model.examples import increment
 from tests.checker.systems import naive_mutex, one_var
 
 SRC = "test system"
@@ -270,7 +271,7 @@ def test_a_value_stored_outside_its_domain_is_an_error_not_a_step():
 
 def _indexing_model() -> Model:
     """``clear``: ``flag[r] := 0`` where ``r`` may be none (a contract violation)."""
-    from checker import Array, Bool
+    from ksecheck.checker import Array, Bool
 
     def clear(s):
         s.flag[s.r] = 0

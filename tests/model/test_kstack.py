@@ -9,11 +9,11 @@ moves them must say why.
 """
 import pytest
 
-from checker import NONE, ModelError
-from checker.explore import explore
-from checker.result import DEADLOCK, Verdict
-from checker.trace import format_trace
-from model.kstack import (CACHED, CONTIGMALLOC_FAILED, EXITED, FAMILY, INUSE,
+from ksecheck.checker import NONE, ModelError
+from ksecheck.checker.explicit.search import explore
+from ksecheck.checker.results.result import DEADLOCK, Verdict
+from ksecheck.checker.results.trace import format_trace
+from ksecheck.model.kstack import (CACHED, CONTIGMALLOC_FAILED, EXITED, FAMILY, INUSE,
                           KMEM_FREE_WITHOUT_GIANT, NO_PANIC, NOBODY, UMA_DRAIN, UNALLOC, build)
 
 from .states import edit, enabled, holds, read, step

@@ -9,8 +9,8 @@ editing a view.
 """
 import pytest
 
-from checker import NONE, ModelError, bit
-from model.loan import (ALLOC, FAMILY, FREE, KERNEL, RET, RUNQ, SLEEP, SPARE, USER, ZOMBIE,
+from ksecheck.checker import NONE, ModelError, bit
+from ksecheck.model.loan import (ALLOC, FAMILY, FREE, KERNEL, RET, RUNQ, SLEEP, SPARE, USER, ZOMBIE,
                         at_bound, build)
 
 from .states import enabled, holds, play, read, step

@@ -10,13 +10,13 @@ M=2) by editing a view of the initial state.
 """
 import pytest
 
-from checker import NONE, Model, ModelError, bit
-from checker.explore import explore
-from checker.result import DEADLOCK, Verdict
-from checker.trace import format_trace
-from model.upcall import (FAMILY, KEXIT, LOC, OPTIONS, PARKED, RET, RUNQ, SINGLE, SLEEP, SPARE,
+from ksecheck.checker import NONE, Model, ModelError, bit
+from ksecheck.checker.explicit.search import explore
+from ksecheck.checker.results.result import DEADLOCK, Verdict
+from ksecheck.checker.results.trace import format_trace
+from ksecheck.model.upcall import (FAMILY, KEXIT, LOC, OPTIONS, PARKED, RET, RUNQ, SINGLE, SLEEP, SPARE,
                           THRWAIT, USER, ZOMBIE, Upcall, build)
-from properties.upcall import properties
+from ksecheck.properties.upcall import properties
 
 from .states import edit, enabled, holds, read, step
 

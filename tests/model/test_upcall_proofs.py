@@ -14,14 +14,14 @@ import json
 
 import pytest
 
-from checker import prove_cli
-from checker.errors import UsageError
-from checker.explore import explore
-from checker.induction import induction, prove
-from checker.proof import goals
-from checker.result import DEADLOCK, Verdict
-from model import upcall
-from properties.upcall_lemmas import lemmas
+from ksecheck.cli import prove as prove_cli
+from ksecheck.checker.errors import UsageError
+from ksecheck.checker.explicit.search import explore
+from ksecheck.checker.symbolic.induction import induction, prove
+from ksecheck.checker.symbolic.proof import goals
+from ksecheck.checker.results.result import DEADLOCK, Verdict
+from ksecheck.model import upcall
+from ksecheck.properties.upcall_lemmas import lemmas
 
 
 def _lemmas(config: str):

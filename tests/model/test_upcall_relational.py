@@ -12,10 +12,10 @@ import random
 
 import pytest
 
-from checker.relational import check, format_cti, prove
-from checker.result import Verdict
-from model.upcall import FAMILY
-from model.upcall_relational import (
+from ksecheck.checker.symbolic.relational import check, format_cti, prove
+from ksecheck.checker.results.result import Verdict
+from ksecheck.model.upcall import FAMILY
+from ksecheck.model.upcall_relational import (
     SORTS,
     STEPS,
     explicit_reachable,
@@ -24,8 +24,8 @@ from model.upcall_relational import (
     tie,
     to_explicit,
 )
-from properties.upcall import properties as explicit_properties
-from properties.upcall_relational import (
+from ksecheck.properties.upcall import properties as explicit_properties
+from ksecheck.properties.upcall_relational import (
     CTI_BOUND,
     SAFETY,
     format_results,

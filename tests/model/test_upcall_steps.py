@@ -11,8 +11,8 @@ from collections import deque
 
 import pytest
 
-from checker import NONE, ModelError, bit
-from model.upcall import (ALLOC_ENTER, ALLOC_RET, DONE, FAMILY, FREE, HAS_OWNER, KCREATE,
+from ksecheck.checker import NONE, ModelError, bit
+from ksecheck.model.upcall import (ALLOC_ENTER, ALLOC_RET, DONE, FAMILY, FREE, HAS_OWNER, KCREATE,
                           KERNEL, KEXIT, LOC, NO_OWNER, NO_PANIC, NO_RESERVE, PARKED, RET, RUNQ,
                           SINGLE, SLEEP, SPARE, USER, VARIANTS, ZOMBIE, build)
 
@@ -61,7 +61,7 @@ T1_UTS = T1_ALLOC + [("alloc_spare", 1)]                     # t1 runs the UTS, 
 # -- the initial state, the family ------------------------------------------
 
 def test_loc_constants_match_their_names():
-    import model.upcall as upcall
+    import ksecheck.model.upcall as upcall
     assert all(LOC.names[getattr(upcall, name)] == name for name in LOC.names)
 
 

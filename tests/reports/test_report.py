@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-import reports
-from checker.regress import load
-from model.registry import PINNED, catalogue
-from reports import cli, generate
-from reports.build import collect, kse_families
+import ksecheck.reports
+from ksecheck.checker.regress import load
+from ksecheck.model.registry import PINNED, catalogue
+from ksecheck.cli import report as cli
+from ksecheck.reports import generate
+from ksecheck.reports.build import collect, kse_families
 
-REPORTS = Path(reports.__file__).parent
+REPORTS = Path(ksecheck.reports.__file__).parent
 PINNED_RUNS = load(PINNED)
 CAT = catalogue()
 

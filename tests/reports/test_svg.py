@@ -5,9 +5,9 @@ import xml.etree.ElementTree as ET
 import networkx as nx
 import pytest
 
-from checker.explore import explore
-from model.registry import PINNED, catalogue
-from reports import graph, svg
+from ksecheck.checker.explicit.search import explore
+from ksecheck.model.registry import PINNED, catalogue
+from ksecheck.reports import graph, svg
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 CAT = catalogue()
@@ -115,7 +115,7 @@ def test_level_sizes_of_the_search_match_shortest_distances():
 
 
 def test_the_step_table_rows_are_the_diff_of_each_step(keep_mailbox):
-    from checker.render import trace_rows, trace_table
+    from ksecheck.checker.results.text import trace_rows, trace_table
     _, _, p = keep_mailbox
     rows = trace_rows(p.trace)
     assert [r[0] for r in rows if r[0]] == ["1", "2", "3"]

@@ -19,12 +19,12 @@ from typing import Sequence
 import z3
 
 from . import z3enc
-from .contract import Instance, Model
-from .errors import CheckerBug, ModelError, UsageError
+from ..core.contract import Instance, Model
+from ..errors import CheckerBug, ModelError, UsageError
 from .proof import Goal, GoalResult, ProofResult, Query, goals as model_goals
-from .result import Verdict
-from .schema import State
-from .trace import Step, Trace
+from ..results.result import Verdict
+from ..core.schema import State
+from ..results.trace import Step, Trace
 from .unroll import UNROLLINGS
 
 

@@ -14,11 +14,11 @@ from typing import Callable, Sequence
 import z3
 
 from . import z3enc
-from .contract import Instance, Model, Property
-from .errors import UsageError
-from .result import DEADLOCK, Verdict
-from .schema import State
-from .trace import Trace
+from ..core.contract import Instance, Model, Property
+from ..errors import UsageError
+from ..results.result import DEADLOCK, Verdict
+from ..core.schema import State
+from ..results.trace import Trace
 
 
 @dataclass(frozen=True)

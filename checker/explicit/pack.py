@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .schema import Schema
+from ..core.schema import Schema
 
 EMPTY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 """Word 0 of an empty hash slot: no state packs to it (word 0's top bit is always clear)."""

@@ -15,13 +15,13 @@ from array import array
 from dataclasses import dataclass
 from typing import Callable
 
-from .compile import compile_predicate, compile_successors
-from .contract import Model
-from .errors import CheckerBug, ModelError, Unsupported, UsageError
+from ..core.compile import compile_predicate, compile_successors
+from ..core.contract import Model
+from ..errors import CheckerBug, ModelError, Unsupported, UsageError
 from .liveness import Graph, check_leads_to
-from .result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
-from .schema import State
-from .trace import Step, Trace
+from ..results.result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
+from ..core.schema import State
+from ..results.trace import Step, Trace
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from .domains import NONE, Domain, Ref
-from .errors import ModelError
+from ..errors import ModelError
 from .schema import Schema, State
 
 KINDS = ("always", "sometimes", "eventually")

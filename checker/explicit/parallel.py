@@ -40,10 +40,10 @@ from multiprocessing.connection import Connection, wait
 
 import numpy as np
 
-from .errors import CheckerBug
-from .explore import Progress
+from ..errors import CheckerBug
+from .search import Progress
 from .pack import StateSet, hash_keys, rows, take
-from .result import DEADLOCK, CheckResult, Stats
+from ..results.result import DEADLOCK, CheckResult, Stats
 from .vector import Chunk, _Search, dedup_first
 
 PHASES = ("expand", "dedup", "symmetry", "exchange", "set", "properties")

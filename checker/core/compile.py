@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Callable
 
 from .contract import Model
-from .errors import ModelError, Unsupported
-from .symbolic import Expr, Path, predicate_paths, trace_instance
+from ..errors import ModelError, Unsupported
+from .paths import Expr, Path, predicate_paths, trace_instance
 
 Successors = Callable[[tuple], list]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from .contract import Model
-from .errors import UsageError
+from ..errors import UsageError
 
 
 TIERS = ("ci", "slow", "benchmark")

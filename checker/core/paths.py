@@ -19,7 +19,7 @@ import operator
 from dataclasses import dataclass, field
 
 from .contract import Instance, Model
-from .errors import ModelError, Unsupported
+from ..errors import ModelError, Unsupported
 
 Expr = tuple
 

@@ -22,9 +22,9 @@ from typing import Callable
 
 import networkx as nx
 
-from .contract import Model, Property
-from .schema import State
-from .trace import Step, Trace
+from ..core.contract import Model, Property
+from ..core.schema import State
+from ..results.trace import Step, Trace
 
 
 @dataclass

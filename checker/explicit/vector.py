@@ -42,15 +42,15 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from .compile import compile_predicate, compile_successors
-from .contract import Model
-from .errors import CheckerBug, ModelError, Unsupported, UsageError
-from .explore import Limits, Progress, StopRule, decide, explore
+from ..core.compile import compile_predicate, compile_successors
+from ..core.contract import Model
+from ..errors import CheckerBug, ModelError, Unsupported, UsageError
+from .search import Limits, Progress, StopRule, decide, explore
 from .liveness import Graph, check_leads_to
 from .pack import Layout, StateSet, hash_keys, int_dtype, same, take
-from .result import DEADLOCK, CheckResult, PropertyResult, Stats
-from .symbolic import Expr, Path, predicate_paths, trace_instance
-from .trace import Step, Trace
+from ..results.result import DEADLOCK, CheckResult, PropertyResult, Stats
+from ..core.paths import Expr, Path, predicate_paths, trace_instance
+from ..results.trace import Step, Trace
 
 if TYPE_CHECKING:
     from .symmetry import Symmetry

@@ -18,15 +18,15 @@ from typing import Any
 
 from tabulate import tabulate
 
-from . import trace as tracing
-from .bmc import bmc
-from .cli import positive
-from .contract import Model, Property
-from .errors import UsageError
-from .induction import PER, induction, kinduction, prove
-from .pdr import pdr
-from .proof import Cti, ProofResult, goals
-from .result import Verdict
+from ksecheck.checker.results import trace as tracing
+from ksecheck.checker.symbolic.bmc import bmc
+from ksecheck.cli import positive
+from ksecheck.checker.core.contract import Model, Property
+from ksecheck.checker.errors import UsageError
+from ksecheck.checker.symbolic.induction import PER, induction, kinduction, prove
+from ksecheck.checker.symbolic.pdr import pdr
+from ksecheck.checker.symbolic.proof import Cti, ProofResult, goals
+from ksecheck.checker.results.result import Verdict
 
 MODES = ("bmc", "pdr", "induction", "kinduction", "proof", "any-size")
 SCHEMA = "ksecheck-proof/1"
@@ -76,7 +76,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def lemmas_for(family_name: str, constants) -> list[Property]:
     """The strengthening lemmas of ``properties.<family>_lemmas``, or none."""
-    module = f"properties.{family_name}_lemmas"
+    module = f"ksecheck.properties.{family_name}_lemmas"
     try:
         found = importlib.import_module(module)
     except ModuleNotFoundError as exc:
@@ -88,7 +88,7 @@ def lemmas_for(family_name: str, constants) -> list[Property]:
 
 def run(args) -> int:
     """Run ``ksecheck prove``; returns the exit code."""
-    from model.registry import catalogue
+    from ksecheck.model.registry import catalogue
 
     if args.mode == "any-size":
         return _any_size(args)
@@ -142,7 +142,7 @@ def _any_size(args) -> int:
                          "--model, --config, --variant or --property")
     if args.json:
         raise UsageError("--mode any-size prints a table; --json is not available for it")
-    from properties.upcall_relational import format_results, prove_all_sizes
+    from ksecheck.properties.upcall_relational import format_results, prove_all_sizes
     result = prove_all_sizes(timeout=args.timeout)
     print(format_results(result))
     verdict = result.outcome

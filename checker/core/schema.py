@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from .domains import Domain
-from .errors import ModelError, SlotIndexError
+from ..errors import ModelError, SlotIndexError
 
 State = tuple  # a tuple of ints laid out by a Schema
 

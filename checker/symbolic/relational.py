@@ -64,8 +64,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 import z3
 
-from .errors import CheckerBug, UsageError
-from .result import Verdict
+from ..errors import CheckerBug, UsageError
+from ..results.result import Verdict
 
 __all__ = [
     "Cti",

@@ -27,9 +27,9 @@ from __future__ import annotations
 import z3
 
 from . import z3enc
-from .contract import Model
-from .errors import CheckerBug
-from .symbolic import Expr
+from ..core.contract import Model
+from ..errors import CheckerBug
+from ..core.paths import Expr
 
 
 def slot_width(lo: int, hi: int) -> int:

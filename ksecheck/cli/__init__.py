@@ -14,14 +14,14 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from . import regress
-from . import trace as tracing
-from .errors import CheckerBug, KsecheckError, UsageError
-from .explore import ENGINES, Limits, Progress, explore
-from .jsonout import result_json
-from .junit import junit_xml
-from .render import render, styler
-from .result import Verdict
+from ksecheck.checker import regress
+from ksecheck.checker.results import trace as tracing
+from ksecheck.checker.errors import CheckerBug, KsecheckError, UsageError
+from ksecheck.checker.explicit.search import ENGINES, Limits, Progress, explore
+from ksecheck.checker.results.jsonout import result_json
+from ksecheck.checker.results.junit import junit_xml
+from ksecheck.checker.results.text import render, styler
+from ksecheck.checker.results.result import Verdict
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 EXIT_CODES = {Verdict.HOLDS: EXIT_OK, Verdict.VIOLATED: EXIT_VIOLATED,
@@ -84,9 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only this run: a configuration, or CONFIG+VARIANT (repeatable)")
     g.add_argument("--update", action="store_true", help="write the measured numbers into the pinned file")
     g.add_argument("--file", help="pinned numbers (default: the repository's model/pinned.json)")
-    from reports import cli as report_cli
+    from ksecheck.cli import report as report_cli
 
-    from . import prove_cli
+    from ksecheck.cli import prove as prove_cli
     prove_cli.add_parser(sub)
     report_cli.add_parser(sub)
     return p
@@ -105,10 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "regress":
             return _regress(args)
         if args.command == "prove":
-            from . import prove_cli
+            from ksecheck.cli import prove as prove_cli
             return prove_cli.run(args)
         if args.command == "report":
-            from reports import cli as report_cli
+            from ksecheck.cli import report as report_cli
             return report_cli.run(args)
         build_parser().print_help()
         return EXIT_USAGE
@@ -132,7 +132,7 @@ def _colour() -> bool:
 
 
 def _catalogue():
-    from model.registry import catalogue
+    from ksecheck.model.registry import catalogue
     return catalogue()
 
 
@@ -151,11 +151,11 @@ def _check(args) -> int:
             raise UsageError(f"model {family.name} declares no symmetry; drop --symmetry")
         if args.engine not in ("auto", "vector"):
             raise UsageError("--symmetry works with the vector engine; drop --engine or use vector")
-        from .vector import explore_vector
+        from ksecheck.checker.explicit.vector import explore_vector
         result = explore_vector(model, symmetry=family.symmetry(config.constants),
                                 workers=args.workers, **options)
     elif args.engine == "vector" or args.workers > 1:
-        from .vector import explore_vector
+        from ksecheck.checker.explicit.vector import explore_vector
         result = explore_vector(model, workers=args.workers, **options)
     else:
         result = explore(model, engine=args.engine, **options)
@@ -235,7 +235,7 @@ def _list() -> int:
 
 
 def _regress(args) -> int:
-    from model.registry import PINNED
+    from ksecheck.model.registry import PINNED
     cat = _catalogue()
     path = Path(args.file) if args.file else PINNED
     pinned = regress.load(path) if path.exists() or not args.update else {}

@@ -1,6 +1,6 @@
 """The ``ksecheck report`` subcommand: regenerate the verification report.
 
-``checker/cli.py`` calls :func:`add_parser` while building its parser and
+``ksecheck.cli`` calls :func:`add_parser` while building its parser and
 :func:`run` for ``ksecheck report``.
 """
 from __future__ import annotations
@@ -9,9 +9,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from checker.errors import UsageError
+import ksecheck.reports
+from ksecheck.checker.errors import UsageError
 
-_HERE = Path(__file__).resolve().parent
+_HERE = Path(ksecheck.reports.__file__).resolve().parent
 DEFAULT_OUT = _HERE if (_HERE.parent / "pyproject.toml").is_file() else Path("reports")
 """The committed report lives beside this package in the repository (``reports/``);
 an installed copy writes to ``./reports``."""
@@ -35,9 +36,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     """Generate the report into ``args.out``; prints what it wrote; returns the exit code."""
-    from model.registry import PINNED, catalogue
+    from ksecheck.model.registry import PINNED, catalogue
 
-    from .generate import HTML, MARKDOWN, generate, write
+    from ksecheck.reports.generate import HTML, MARKDOWN, generate, write
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     files = generate(catalogue(), PINNED, timings=args.timings, workers=args.jobs)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from .contract import Instance, Model
-from .errors import CheckerBug, TraceError
-from .schema import State
+from ..core.contract import Instance, Model
+from ..errors import CheckerBug, TraceError
+from ..core.schema import State
 
 FORMAT = "ksecheck-trace/1"
 

@@ -30,9 +30,9 @@ from typing import Callable, Iterable, Sequence
 
 import z3
 
-from .contract import Action, Instance, Model
-from .errors import ModelError
-from .symbolic import Expr, Path, render, trace_instance, trace_predicate
+from ..core.contract import Action, Instance, Model
+from ..errors import ModelError
+from ..core.paths import Expr, Path, render, trace_instance, trace_predicate
 
 State = tuple  # concrete state, a tuple of ints
 Vocab = tuple  # one z3 BitVec per slot

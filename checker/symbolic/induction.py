@@ -25,11 +25,11 @@ import z3
 
 from . import z3enc
 from .bmc import ask, bmc, leads_to
-from .contract import Instance, Model, Property
-from .errors import CheckerBug, ModelError, UsageError
+from ..core.contract import Instance, Model, Property
+from ..errors import CheckerBug, ModelError, UsageError
 from .proof import (Cti, Goal, GoalResult, ProofResult, Query, goals as model_goals,
                     lemma_goals)
-from .result import Verdict
+from ..results.result import Verdict
 
 PER = ("action", "instance")
 """Granularity of consecution queries: one per action (its instances or-ed) or one per instance."""

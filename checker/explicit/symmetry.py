@@ -40,11 +40,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .contract import Model
-from .domains import NONE, Ref, Set
-from .errors import ModelError
+from ..core.contract import Model
+from ..core.domains import NONE, Ref, Set
+from ..errors import ModelError
 from .pack import Layout
-from .schema import Array
+from ..core.schema import Array
 
 HOW = ("enumerate", "sort", "place")
 
