@@ -1,9 +1,9 @@
 """Promela for SPIN, generated from a model's traced paths: the speed reference.
 
-The model is not written twice. :func:`checker.symbolic.trace_instance` turns
+The model is not written twice. :func:`checker.core.paths.trace_instance` turns
 every action instance into its paths (conditions on the pre-state, one
 expression per slot of the post-state); the paths of an instance form a
-decision tree, and each instance becomes one ``d_step`` of a single ``do``
+decision tree (:mod:`checker.core.decisions`), and each instance becomes one ``d_step`` of a single ``do``
 loop: guarded by "some path is taken" (the tree as a conditional expression,
 so a disabled instance costs its first failing test, as a hand-written guard
 would), then one assignment per slot that some path changes, its new value
@@ -11,8 +11,7 @@ the tree again as a conditional expression. The assignments are
 simultaneous: they are ordered so that a slot is overwritten only once no
 later expression reads it, and where that is impossible the old value goes
 to a temporary first (``hidden``, or for ``pan -DBFS``, which refuses
-hidden variables, a local reset to 0 at the end of the step). Paths that take a test both ways (the tracer
-re-decides a repeated test) are infeasible and dropped. A state of
+hidden variables, a local reset to 0 at the end of the step). A state of
 the Promela program is the tuple of slots (one ``byte`` each, storing
 ``value - domain.lo`` so that ``none = -1`` fits) plus the one process's
 program counter, which is the same in every state (the loop's head). So
@@ -45,7 +44,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from ksecheck.checker.core.contract import Model  # noqa: E402
-from ksecheck.checker.core.paths import Expr, predicate_paths, trace_instance  # noqa: E402
+from ksecheck.checker.core.decisions import Leaf, Node, instance_tree  # noqa: E402
+from ksecheck.checker.core.expr import Const, Expr, Infix, Ite, Slot, Unary, emit, negate, walk  # noqa: E402
+from ksecheck.checker.core.paths import conditions, predicate_paths, trace_instance  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -55,6 +56,28 @@ def _name(slot: str) -> str:
     return "v_" + re.sub(r"\W", "_", slot)
 
 
+class _Promela(Infix):
+    """Expressions as Promela (C) source; ``saved`` maps slots already overwritten in this
+    step to the temporary holding their old (stored) value."""
+
+    def __init__(self, writer: "_Writer", saved: dict[int, str]):
+        self.w, self.saved = writer, saved
+
+    def const(self, e: Const) -> str:
+        return str(int(e.value))
+
+    def slot(self, e: Slot) -> str:
+        i = e.index
+        name = self.saved.get(i, self.w.names[i])
+        return name if self.w.lo[i] == 0 else f"({name} + {self.w.lo[i]})"
+
+    def unary(self, e: Unary, arg: str) -> str:
+        return f"!{arg}" if e.op == "not" else f"(~{arg})"
+
+    def ite(self, e: Ite, cond: str, then: str, other: str) -> str:
+        return f"({cond} -> {then} : {other})"
+
+
 class _Writer:
     def __init__(self, model: Model):
         self.model = model
@@ -62,27 +85,8 @@ class _Writer:
         self.lo = [d.lo for d in model.schema.slot_domains]
 
     def expr(self, e: Expr, saved: dict[int, str] | None = None) -> str:
-        """Promela (C) source for an expression of :mod:`checker.symbolic`.
-
-        ``saved`` maps slots already overwritten in this step to the temporary
-        holding their old (stored) value.
-        """
-        tag = e[0]
-        if tag == "c":
-            return str(int(e[1]))
-        if tag == "s":
-            i = e[1]
-            name = (saved or {}).get(i, self.names[i])
-            return name if self.lo[i] == 0 else f"({name} + {self.lo[i]})"
-        args = [self.expr(a, saved) for a in e[1:]]
-        if tag == "not":
-            return f"!{args[0]}"
-        if tag == "~":
-            return f"(~{args[0]})"
-        if tag == "ite":
-            return f"({args[0]} -> {args[1]} : {args[2]})"
-        op = {"and": "&&", "or": "||"}.get(tag, tag)
-        return f"({args[0]} {op} {args[1]})"
+        """Promela (C) source for an expression of :mod:`checker.core.expr`."""
+        return emit(e, _Promela(self, saved or {}))
 
     def assign(self, changed: list[tuple[int, Expr]]) -> tuple[list[str], int]:
         """Statements giving every slot of ``changed`` its new value at once, and the
@@ -116,75 +120,50 @@ class _Writer:
 
     def predicate(self, fn, what: str) -> str:
         """The predicate as a disjunction of its true paths."""
-        true = [conds for conds, truth in predicate_paths(self.model, fn, what) if truth]
+        true = [conditions(d) for d, truth in predicate_paths(self.model, fn, what) if truth]
         if not true:
             return "false"
         return " || ".join(f"({self.conj(c)})" for c in true)
 
-    def enabled(self, node: dict) -> str:
-        """Whether some path of the trie is taken: its first failing test ends the evaluation."""
-        if None in node:
+    def enabled(self, node: Node) -> str:
+        """Whether some path of the tree is taken: its first failing test ends the evaluation."""
+        if isinstance(node, Leaf):
             return "true"
-        items = list(node.items())
-        if len(items) == 2 and items[1][0] == ("not", items[0][0]):
-            (c, yes), (_, no) = items
-            return f"({self.expr(c)} -> {self.enabled(yes)} : {self.enabled(no)})"
-        return " || ".join(f"({self.expr(c)} && {self.enabled(child)})" for c, child in items)
+        if node.yes is not None and node.no is not None:
+            return f"({self.expr(node.cond)} -> {self.enabled(node.yes)} : {self.enabled(node.no)})"
+        c, child = (node.cond, node.yes) if node.yes is not None else (negate(node.cond), node.no)
+        return f"({self.expr(c)} && {self.enabled(child)})"
 
 
 def _slots(e: Expr) -> set[int]:
     """The slots an expression reads."""
-    if e[0] == "s":
-        return {e[1]}
-    if e[0] == "c":
-        return set()
-    return set().union(*(_slots(a) for a in e[1:]))
+    return {n.index for n in walk(e) if isinstance(n, Slot)}
 
 
-def _trie(paths) -> dict:
-    """The feasible paths as a trie keyed by condition (a decision tree); leaves (key None) hold posts.
-
-    A path that takes a condition both ways (the tracer decides a repeated
-    test again) is infeasible and left out.
-    """
-    root: dict = {}
-    for p in paths:
-        if any(("not", c) in p.conds for c in p.conds):
-            continue
-        node = root
-        for c in p.conds:
-            node = node.setdefault(c, {})
-        if node:
-            raise ValueError("a path ends where another goes on: not a decision tree")
-        node[None] = p
-    return root
-
-
-def _value(node: dict, i: int) -> Expr:
-    """Slot ``i`` after the step, as one expression over the pre-state (``ite`` down the trie).
+def _value(node: Node, i: int) -> Expr:
+    """Slot ``i`` after the step, as one expression over the pre-state (``Ite`` down the tree).
 
     Only meaningful where some path is taken, so a test with one side only
-    needs no ``ite``.
+    needs no ``Ite``.
     """
-    if None in node:
-        return node[None].post[i]
-    items = list(node.items())
-    if len(items) == 2 and items[1][0] == ("not", items[0][0]):
-        (c, yes), (_, no) = items
-        a, b = _value(yes, i), _value(no, i)
-        return a if a == b else ("ite", c, a, b)
-    out = _value(items[-1][1], i)
-    for c, child in reversed(items[:-1]):
-        v = _value(child, i)
-        out = out if v == out else ("ite", c, v, out)
-    return out
+    if isinstance(node, Leaf):
+        return node.value.post[i]
+    if node.yes is None or node.no is None:
+        return _value(node.yes or node.no, i)
+    a, b = _value(node.yes, i), _value(node.no, i)
+    return a if a == b else Ite(node.cond, a, b)
 
 
-def _errors(node: dict, conds=()) -> list[tuple]:
+def _errors(node: Node, conds=()) -> list[tuple]:
     """The conditions of every path on which the model indexes out of range."""
-    if None in node:
-        return [conds] if node[None].post is None else []
-    return [e for c, child in node.items() for e in _errors(child, conds + (c,))]
+    if isinstance(node, Leaf):
+        return [conds] if node.value.post is None else []
+    out = []
+    if node.yes is not None:
+        out += _errors(node.yes, conds + (node.cond,))
+    if node.no is not None:
+        out += _errors(node.no, conds + (negate(node.cond),))
+    return out
 
 
 def promela(model: Model, asserts: bool = True, title: str = "", bfs: bool = False) -> str:
@@ -211,15 +190,15 @@ def promela(model: Model, asserts: bool = True, title: str = "", bfs: bool = Fal
     steps: list[str] = []
     width = 0  # temporaries
     for inst in model.instances:
-        tree = _trie(trace_instance(model, inst))
-        if not tree:
+        tree = instance_tree(trace_instance(model, inst))
+        if tree is None:
             continue  # never enabled
         bad = _errors(tree)
         if bad:  # the model would index out of range: a model error, not a disabled step
             steps += [f"\t:: d_step {{ {w.conj(c)} -> assert(false) }} /* {inst.label} */" for c in bad]
             continue
         changed = [(i, _value(tree, i)) for i in range(schema.width)]
-        changed = [(i, e) for i, e in changed if e != ("s", i)]
+        changed = [(i, e) for i, e in changed if e != Slot(i)]
         body, temps = w.assign(changed)
         if bfs:
             body += [f"_t{k} = 0" for k in range(temps)]

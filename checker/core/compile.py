@@ -1,75 +1,59 @@
 """A successor function compiled to Python source from the model's traced paths.
 
 :func:`compile_successors` traces every action instance with
-:mod:`checker.symbolic`, arranges each instance's paths as a decision tree,
-and generates one Python function ``successors(s) -> [(instance, next)]``
-over plain state tuples. It computes exactly what the interpreted model
-computes (tests compare the two on every reachable state of small
-configurations) without the cost of views and function calls.
+:mod:`checker.core.paths`, walks each instance's decision tree
+(:mod:`checker.core.decisions`) into nested ``if``/``else``, and generates
+one Python function ``successors(s) -> [(instance, next)]`` over plain state
+tuples. It computes exactly what the interpreted model computes (tests
+compare the two on every reachable state of small configurations) without
+the cost of views and function calls.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from .contract import Model
 from ..errors import ModelError, Unsupported
-from .paths import Expr, Path, predicate_paths, trace_instance
+from .contract import Model
+from .decisions import Branch, Leaf, Node, instance_tree, tree
+from .expr import Const, Expr, Infix, Ite, Slot, emit, negate
+from .paths import Path, predicate_paths, trace_instance
 
 Successors = Callable[[tuple], list]
 
 
+class Python(Infix):
+    """Expressions as Python source over the state tuple ``s``."""
+
+    def slot(self, e: Slot) -> str:
+        return f"s[{e.index}]"
+
+    def ite(self, e: Ite, cond: str, then: str, other: str) -> str:
+        return f"({then} if {cond} else {other})"
+
+
 def py(e: Expr) -> str:
     """Python source for an expression over the state tuple ``s``."""
-    tag = e[0]
-    if tag == "c":
-        return repr(int(e[1]) if not isinstance(e[1], bool) else e[1])
-    if tag == "s":
-        return f"s[{e[1]}]"
-    if tag == "not":
-        return f"(not {py(e[1])})"
-    if tag == "~":
-        return f"(~{py(e[1])})"
-    if tag == "ite":
-        return f"({py(e[2])} if {py(e[1])} else {py(e[3])})"
-    return f"({py(e[1])} {tag} {py(e[2])})"
+    return emit(e, Python())
 
 
-def _tree(paths) -> dict:
-    """Paths as a trie keyed by condition, in the order they were found.
-
-    ``paths`` holds Path objects, or ``(conds, value)`` pairs; the leaf
-    (key None) is the Path or the value.
-    """
-    root: dict = {}
-    for p in paths:
-        conds, leaf = (p.conds, p) if isinstance(p, Path) else p
-        node = root
-        for c in conds:
-            node = node.setdefault(c, {})
-        node[None] = leaf
-    return root
-
-
-def _emit(node: dict, leaf: Callable[[object, str], None], depth: int, out: list[str]) -> None:
-    """Nested ifs for a trie; ``leaf(value, pad)`` emits the code at each leaf."""
+def nested_ifs(node: Node | None, leaf: Callable[[object, str], None], depth: int,
+               out: list[str]) -> None:
+    """Nested ifs for a decision tree; ``leaf(value, pad)`` emits the code at each leaf."""
     pad = "    " * depth
-    items = list(node.items())
-    i = 0
-    while i < len(items):
-        cond, child = items[i]
-        if cond is None:
-            leaf(child, pad)
-            i += 1
-            continue
-        nxt = items[i + 1] if i + 1 < len(items) else None
-        out.append(f"{pad}if {py(cond)}:")
-        _emit(child, leaf, depth + 1, out)
-        if nxt is not None and nxt[0] == ("not", cond):
-            out.append(f"{pad}else:")
-            _emit(nxt[1], leaf, depth + 1, out)
-            i += 2
-        else:
-            i += 1
+    if node is None:
+        return
+    if isinstance(node, Leaf):
+        leaf(node.value, pad)
+        return
+    if node.yes is None:
+        out.append(f"{pad}if {py(negate(node.cond))}:")
+        nested_ifs(node.no, leaf, depth + 1, out)
+        return
+    out.append(f"{pad}if {py(node.cond)}:")
+    nested_ifs(node.yes, leaf, depth + 1, out)
+    if node.no is not None:
+        out.append(f"{pad}else:")
+        nested_ifs(node.no, leaf, depth + 1, out)
 
 
 def _within(inner, outer) -> bool:
@@ -86,9 +70,9 @@ def source(model: Model) -> tuple[str, list[str], list[int]]:
         paths = trace_instance(model, inst)
         for p in paths:
             for i, e in enumerate(p.post or ()):
-                if (e[0] not in ("c", "s")
-                        or (e[0] == "c" and not domains[i].contains(e[1]))
-                        or (e[0] == "s" and not _within(domains[e[1]], domains[i]))):
+                if (not isinstance(e, (Const, Slot))
+                        or (isinstance(e, Const) and not domains[i].contains(e.value))
+                        or (isinstance(e, Slot) and not _within(domains[e.index], domains[i]))):
                     computed.add(i)
         lines.append(f"    # {inst.label}")
 
@@ -98,7 +82,7 @@ def source(model: Model) -> tuple[str, list[str], list[int]]:
                 lines.append(f"{pad}raise ModelError(ERRORS[{len(errors) - 1}])")
             else:
                 lines.append(f"{pad}out.append(({k}, ({', '.join(py(e) for e in path.post)},)))")
-        _emit(_tree(paths), leaf, 1, lines)
+        nested_ifs(instance_tree(paths), leaf, 1, lines)
     lines.append("    return out")
     return "\n".join(lines) + "\n", errors, sorted(computed)
 
@@ -140,7 +124,7 @@ def compile_predicate(model: Model, predicate, what: str = "predicate") -> Calla
             return bool(predicate(view))
         return interpreted
     lines = ["def predicate(s):"]
-    _emit(_tree(paths), lambda truth, pad: lines.append(f"{pad}return {truth!r}"), 1, lines)
+    nested_ifs(tree(paths), lambda truth, pad: lines.append(f"{pad}return {truth!r}"), 1, lines)
     lines.append("    raise AssertionError('no path')")
     namespace: dict = {}
     exec(compile("\n".join(lines) + "\n", f"<compiled {what}>", "exec"), namespace)

@@ -44,13 +44,17 @@ import numpy as np
 
 from ..core.compile import compile_predicate, compile_successors
 from ..core.contract import Model
+from ..core.decisions import Leaf, Node, instance_tree, map_leaves
+from ..core.decisions import tree as decision_tree
+from ..core.expr import Const, Expr, Slot, negate
+from ..core.paths import Path, predicate_paths, trace_instance
 from ..errors import CheckerBug, ModelError, Unsupported, UsageError
-from .search import Limits, Progress, StopRule, decide, explore
-from .liveness import Graph, check_leads_to
-from .pack import Layout, StateSet, hash_keys, int_dtype, same, take
 from ..results.result import DEADLOCK, CheckResult, PropertyResult, Stats
-from ..core.paths import Expr, Path, predicate_paths, trace_instance
 from ..results.trace import Step, Trace
+from .liveness import Graph, check_leads_to
+from .numpy_expr import ExprCompiler
+from .pack import Layout, StateSet, hash_keys, int_dtype, same, take
+from .search import Limits, Progress, StopRule, decide, explore
 
 if TYPE_CHECKING:
     from .symmetry import Symmetry
@@ -97,154 +101,6 @@ def explore_vector(model: Model, *, stop_at_first: bool = False, limits: Limits 
         if can_fork():
             return ParallelSearch(*args, workers=workers).run()
     return _Search(*args).run()
-
-
-# ---- expressions as numpy code --------------------------------------------------
-
-_BOOL = {"==", "!=", "<", "<=", ">", ">=", "not", "and", "or"}
-
-
-class _Code:
-    """Python source of an expression over columns ``g(slot)``, with its value range."""
-
-    __slots__ = ("src", "lo", "hi", "bool", "const")
-
-    def __init__(self, src: str, lo: int, hi: int, is_bool: bool = False, const: bool = False):
-        self.src, self.lo, self.hi, self.bool, self.const = src, lo, hi, is_bool, const
-
-    @property
-    def dtype(self) -> np.dtype:
-        return int_dtype(self.lo, self.hi)
-
-
-class ExprCompiler:
-    """Expressions of :mod:`checker.symbolic` as functions of a column getter.
-
-    Every integer operation runs in a dtype wide enough for its operands and
-    its result (interval arithmetic over the slot domains), so numpy never
-    wraps where Python would not.
-    """
-
-    def __init__(self, layout: Layout):
-        self.layout = layout
-        self._fns: dict[Expr, Callable] = {}
-
-    def fn(self, e: Expr) -> Callable:
-        """``f(g) -> array`` for expression ``e``."""
-        f = self._fns.get(e)
-        if f is None:
-            code = self.code(e)
-            src = code.src if not code.const else f"np.full(g.n, {code.src})"
-            f = eval(f"lambda g: {src}", {"np": np, "shift": _shift})  # noqa: S307 (generated from the model's paths)
-            self._fns[e] = f
-        return f
-
-    def range(self, e: Expr) -> tuple[int, int]:
-        """The interval of values ``e`` can take (booleans: 0..1)."""
-        c = self.code(e)
-        return c.lo, c.hi
-
-    def _int(self, c: _Code, dt: np.dtype) -> str:
-        """Source for ``c`` as an int array of dtype ``dt`` (or a literal)."""
-        if c.const:
-            return c.src if not c.bool else str(int(c.src == "True"))
-        if c.bool or c.dtype != dt:
-            return f"{c.src}.astype(np.{dt.name})"
-        return c.src
-
-    def code(self, e: Expr) -> _Code:
-        tag = e[0]
-        if tag == "c":
-            v = e[1]
-            if isinstance(v, bool):
-                return _Code(repr(v), int(v), int(v), True, True)
-            return _Code(str(int(v)), int(v), int(v), False, True)
-        if tag == "s":
-            f = self.layout.fields[e[1]]
-            return _Code(f"g({e[1]})", f.lo, f.hi)
-        if tag == "not":
-            a = self.code(e[1])
-            if a.const:
-                truth = a.src == "True" if a.bool else int(a.src) != 0
-                return _Code(repr(not truth), int(not truth), int(not truth), True, True)
-            a = a if a.bool else _Code(f"({self._int(a, a.dtype)} != 0)", 0, 1, True, a.const)
-            return _Code(f"(~{a.src})", 0, 1, True)
-        if tag in ("and", "or"):
-            a, b = (self._bool(self.code(x)) for x in e[1:])
-            return _Code(f"({a.src} {'&' if tag == 'and' else '|'} {b.src})", 0, 1, True)
-        if tag == "~":
-            a = self.code(e[1])
-            return _Code(f"(~{self._int(a, a.dtype)})", -a.hi - 1, -a.lo - 1)
-        if tag == "ite":
-            c, a, b = self._bool(self.code(e[1])), self.code(e[2]), self.code(e[3])
-            if a.bool and b.bool:
-                return _Code(f"np.where({c.src}, {a.src}, {b.src})", 0, 1, True)
-            lo, hi = min(a.lo, b.lo), max(a.hi, b.hi)
-            dt = int_dtype(lo, hi)
-            if a.const and b.const and (a.lo, b.lo) == (1, 0):
-                return _Code(f"{c.src}.astype(np.{dt.name})", 0, 1)
-            if a.const and b.const and (a.lo, b.lo) == (0, 1):
-                return _Code(f"(~{c.src}).astype(np.{dt.name})", 0, 1)
-            sa = f"np.{dt.name}({a.lo})" if a.const else self._int(a, dt)
-            sb = f"np.{dt.name}({b.lo})" if b.const else self._int(b, dt)
-            return _Code(f"np.where({c.src}, {sa}, {sb})", lo, hi)
-        a, b = self.code(e[1]), self.code(e[2])
-        if tag in _BOOL:  # comparisons
-            if a.bool and b.bool:
-                return _Code(f"({a.src} {tag} {b.src})", 0, 1, True)
-            dt = int_dtype(min(a.lo, b.lo), max(a.hi, b.hi))
-            return _Code(f"({self._int(a, dt)} {tag} {self._int(b, dt)})", 0, 1, True)
-        lo, hi = _interval(tag, a.lo, a.hi, b.lo, b.hi)
-        dt = int_dtype(min(lo, a.lo, b.lo), max(hi, a.hi, b.hi))
-        if tag in ("<<", ">>") and b.lo < 0:
-            return _Code(f"shift({self._int(a, dt)}, {tag!r}, {self._int(b, dt)})", lo, hi)
-        return _Code(f"({self._int(a, dt)} {tag} {self._int(b, dt)})", lo, hi)
-
-    def _bool(self, c: _Code) -> _Code:
-        if c.bool:
-            return c
-        return _Code(f"({self._int(c, c.dtype)} != 0)", 0, 1, True, c.const)
-
-
-def _shift(a, op: str, b):
-    """``a << b`` or ``a >> b`` where ``b`` might be negative: Python raises there, so do we."""
-    if np.any(np.asarray(b) < 0):
-        raise ModelError(f"a shift by a negative amount ({op}): the interpreted model raises "
-                         "ValueError here; guard the step so it never shifts by none")
-    return a << b if op == "<<" else a >> b
-
-
-def _span(lo: int, hi: int) -> tuple[int, int]:
-    """The smallest interval of two's-complement values with as many bits as ``lo..hi``."""
-    bits = max(lo.bit_length(), hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0,
-               (-hi - 1).bit_length() if hi < 0 else 0)
-    return (-(1 << bits), (1 << bits) - 1) if lo < 0 else (0, (1 << bits) - 1)
-
-
-def _interval(op: str, alo: int, ahi: int, blo: int, bhi: int) -> tuple[int, int]:
-    """An interval holding ``a op b`` for every ``a`` in ``alo..ahi``, ``b`` in ``blo..bhi``."""
-    if op == "+":
-        return alo + blo, ahi + bhi
-    if op == "-":
-        return alo - bhi, ahi - blo
-    if op == "*":
-        products = [alo * blo, alo * bhi, ahi * blo, ahi * bhi]
-        return min(products), max(products)
-    if op in ("&", "|", "^"):
-        if op == "&" and alo >= 0 and blo >= 0:
-            return 0, min(ahi, bhi)
-        if op == "&" and alo >= 0:
-            return 0, ahi
-        if op == "&" and blo >= 0:
-            return 0, bhi
-        return _span(min(alo, blo), max(ahi, bhi))
-    if op == "<<":  # a negative amount is an error at run time (see _shift)
-        blo = max(blo, 0)
-        ends = [alo << blo, alo << bhi, ahi << blo, ahi << bhi]
-        return min(ends), max(ends)
-    if op == ">>":
-        return min(alo, 0), max(ahi, 0)
-    raise Unsupported(f"operation {op!r}")
 
 
 # ---- decision trees over a chunk ------------------------------------------------
@@ -310,71 +166,38 @@ class Rows:
         return col
 
 
-@dataclass
-class Node:
-    """A decision tree: at a leaf ``value``; else ``tests``, pairs (condition, subtree).
-
-    ``pair`` marks the common case of two tests ``c`` and ``not c``: the
-    second subset is the rest of the first's parent.
-    """
-
-    value: object = None
-    tests: list = None
-    pair: bool = False
-
-
-def build_tree(paths, leaf: Callable) -> Node | None:
-    """A :class:`Node` tree from ``(conds, value)`` paths; infeasible ones (a test taken
-    both ways, as when the tracer re-decides a repeated test) are dropped."""
-    trie: dict = {}
-    for conds, value in paths:
-        if any(("not", c) in conds for c in conds):
-            continue
-        node = trie
-        for c in dict.fromkeys(conds):
-            node = node.setdefault(c, {})
-        node[None] = value
-    return _node(trie, leaf) if trie else None
-
-
-def _node(trie: dict, leaf) -> Node:
-    if None in trie:
-        if len(trie) > 1:
-            raise CheckerBug("a traced path ends where another goes on")
-        return Node(value=leaf(trie[None]))
-    items = list(trie.items())
-    if len(items) == 2 and items[1][0] == ("not", items[0][0]):
-        (c, yes), (_, no) = items
-        return Node(tests=[(c, _node(yes, leaf)), (None, _node(no, leaf))], pair=True)
-    return Node(tests=[(c, _node(sub, leaf)) for c, sub in items])
-
-
-def walk(node: Node, chunk: Chunk, mask: np.ndarray, visit: Callable) -> None:
-    """Split the bit mask ``mask`` down the tree; ``visit(leaf value, mask)`` at each leaf reached."""
-    if node.tests is None:
+def walk(node: Node | None, chunk: Chunk, mask: np.ndarray, visit: Callable) -> None:
+    """Split the bit mask ``mask`` down a decision tree; ``visit(leaf value, mask)`` at each
+    leaf reached. Where a decision has both sides, the second is the rest of the first's
+    parent, so each test costs one ``&``."""
+    if node is None:
+        return
+    if isinstance(node, Leaf):
         visit(node.value, mask)
         return
-    if node.pair:
-        (c, yes), (_, no) = node.tests
-        m = mask & chunk.test(c)
+    if node.yes is None:
+        m = mask & chunk.test(negate(node.cond))
         if m.any():
-            walk(yes, chunk, m, visit)
-            m ^= mask  # the rest of the parent: where c does not hold
-            if m.any():
-                walk(no, chunk, m, visit)
-        else:
-            walk(no, chunk, mask, visit)
+            walk(node.no, chunk, m, visit)
         return
-    for c, sub in node.tests:
-        m = mask & chunk.test(c)
+    m = mask & chunk.test(node.cond)
+    if node.no is None:
         if m.any():
-            walk(sub, chunk, m, visit)
+            walk(node.yes, chunk, m, visit)
+        return
+    if m.any():
+        walk(node.yes, chunk, m, visit)
+        m ^= mask  # the rest of the parent: where the condition does not hold
+        if m.any():
+            walk(node.no, chunk, m, visit)
+    else:
+        walk(node.no, chunk, mask, visit)
 
 
 # ---- the compiled model -------------------------------------------------------------
 
 @dataclass
-class Leaf:
+class Effect:
     """What a path does to a packed parent: keep, constant bits, computed fields."""
 
     keep: np.ndarray      # per word: bits not changed
@@ -392,27 +215,27 @@ class VectorEngine:
         self.xc = ExprCompiler(self.layout)
         self.n_inst = len(model.instances)
         self.action_of = np.array([model.actions.index(i.action) for i in model.instances], np.int64)
-        self.trees = [build_tree([(p.conds, p) for p in trace_instance(model, inst)], self._leaf)
+        self.trees = [map_leaves(instance_tree(trace_instance(model, inst)), self._effect)
                       for inst in model.instances]
         self.symmetry = symmetry
         self.canon = symmetry.canonicaliser(model, self.layout) if symmetry is not None else None
 
-    def _leaf(self, path: Path) -> Leaf:
+    def _effect(self, path: Path) -> Effect:
         nw = self.layout.nwords
         keep = np.full(nw, np.uint64(0xFFFF_FFFF_FFFF_FFFF), np.uint64)
         bits = np.zeros(nw, np.uint64)
         if path.post is None:
-            return Leaf(keep, bits, [], path.error)
+            return Effect(keep, bits, [], path.error)
         computed = []
         for i, e in enumerate(path.post):
-            if e == ("s", i):
+            if e == Slot(i):
                 continue
             f = self.layout.fields[i]
-            if not f.bits and e[0] == "c" and e[1] == f.lo:
+            if not f.bits and isinstance(e, Const) and e.value == f.lo:
                 continue
             keep[f.word] &= ~np.uint64(((1 << f.bits) - 1) << f.shift)
-            if e[0] == "c":
-                v = int(e[1])
+            if isinstance(e, Const):
+                v = int(e.value)
                 if not f.lo <= v <= f.hi:
                     computed.append((i, self.xc.fn(e), True, False))
                 else:
@@ -422,7 +245,7 @@ class VectorEngine:
             check = lo < f.lo or hi > f.hi
             in_place = f.hi - f.lo <= np.iinfo(int_dtype(lo, hi)).max  # v - lo fits v's dtype
             computed.append((i, self.xc.fn(e), check, in_place))
-        return Leaf(keep, bits, computed)
+        return Effect(keep, bits, computed)
 
     # successors
 
@@ -441,7 +264,7 @@ class VectorEngine:
             if tree is None:
                 continue
 
-            def visit(leaf: Leaf, mask: np.ndarray, k=k) -> None:
+            def visit(leaf: Effect, mask: np.ndarray, k=k) -> None:
                 if leaf.error:
                     raise ModelError(leaf.error)
                 np.bitwise_or(moved, mask, out=moved)
@@ -489,7 +312,7 @@ class VectorEngine:
         cannot follow it.
         """
         try:
-            tree = build_tree(predicate_paths(self.model, fn, what), lambda v: v)
+            tree = decision_tree(predicate_paths(self.model, fn, what))
         except Unsupported:
             check = compile_predicate(self.model, fn, what)
 

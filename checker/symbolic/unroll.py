@@ -17,24 +17,25 @@ circuit built from the same traced paths:
   write it (the instance's decision tree picks the path), ending in the
   slot's old value: a slot no instance writes costs nothing.
 
-The paths of one instance come from a decision tree (each branch is a
-condition and its negation), so exactly one path of an enabled instance
-applies; the circuit has the successors of the relational form, a claim
+The paths of one instance form a decision tree (:mod:`checker.core.decisions`),
+so exactly one path of an enabled instance applies; the circuit has the successors of the relational form, a claim
 ``tests/checker/test_unroll.py`` checks state by state.
 """
 from __future__ import annotations
 
 import z3
 
-from . import z3enc
 from ..core.contract import Model
+from ..core.decisions import Leaf, Node
+from ..core.expr import Slot, signed_bits
 from ..errors import CheckerBug
-from ..core.paths import Expr
+from . import z3enc
+from .z3terms import conj
 
 
 def slot_width(lo: int, hi: int) -> int:
     """Bits of the narrowest bit-vector holding ``lo..hi`` (two's complement when ``lo < 0``)."""
-    return z3enc.signed_bits(lo, hi) if lo < 0 else max(1, hi.bit_length())
+    return signed_bits(lo, hi) if lo < 0 else max(1, hi.bit_length())
 
 
 class Unrolling:
@@ -94,14 +95,14 @@ class Unrolling:
             parts.append(z3.Implies(chosen, forms.runs(inst)))
             tree = forms.tree(inst)
             for i in range(slots):
-                if any(p.post[i] != ("s", i) for p in enc.paths[inst] if p.post is not None):
+                if any(p.post[i] != Slot(i) for p in enc.paths[inst] if p.post is not None):
                     writers[i].append((chosen, self._value(tree, i, tr)))
         for i, ws in enumerate(writers):
             value = forms.pre[i]
             for chosen, v in reversed(ws):
                 value = z3.If(chosen, v, value)
             parts.append(self._post_wide_is(i, value))
-        wide = z3enc.conj(parts) if parts else tr.true
+        wide = conj(parts) if parts else tr.true
         return z3.substitute(wide, *zip(forms.pre, self.view(self._pre)))
 
     def _post_wide_is(self, i: int, value: z3.BitVecRef) -> z3.BoolRef:
@@ -109,27 +110,13 @@ class Unrolling:
         w = self.widths[i]
         return self._post[i] == (z3.Extract(w - 1, 0, value) if w < self.wide_width else value)
 
-    def _value(self, node: dict, i: int, tr) -> z3.BitVecRef:
-        """Slot ``i`` after the instance whose decision tree is ``node``."""
-        branches = [(c, child) for c, child in node.items() if c is not None]
-        if None in node:
-            if branches or len(node[None]) != 1:
-                raise CheckerBug("two traced paths of one instance share their conditions")
-            return tr.bv(node[None][0].post[i])
-        if len(branches) == 1:
-            return self._value(branches[0][1], i, tr)
-        if len(branches) != 2:
-            raise CheckerBug("a decision of the tracer has more than two branches")
-        (c, yes), (d, no) = branches
-        if d != _negation(c):
-            if c != _negation(d):
-                raise CheckerBug("a decision of the tracer has branches that are not complements")
-            (c, yes), (d, no) = (d, no), (c, yes)
-        return z3.If(tr.bool(c), self._value(yes, i, tr), self._value(no, i, tr))
-
-
-def _negation(e: Expr) -> Expr:
-    return ("not", e)
+    def _value(self, node: Node, i: int, tr) -> z3.BitVecRef:
+        """Slot ``i`` after the instance whose decision tree is ``node``: one path applies."""
+        if isinstance(node, Leaf):
+            return tr.bv(node.value.post[i])
+        if node.yes is None or node.no is None:
+            return self._value(node.yes or node.no, i, tr)
+        return z3.If(tr.bool(node.cond), self._value(node.yes, i, tr), self._value(node.no, i, tr))
 
 
 class Relation:

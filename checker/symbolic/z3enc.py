@@ -1,7 +1,7 @@
 """Z3 formulas derived from a model's traced paths: states, init, steps, predicates.
 
 Nothing here is written per model. :func:`encoding` runs the model's guards,
-effects and predicates symbolically (:mod:`checker.symbolic`) once, keeps the
+effects and predicates symbolically (:mod:`checker.core.paths`) once, keeps the
 paths, and translates their expressions into Z3 bit-vector terms:
 
 * a *vocabulary* is one signed ``BitVec`` per state slot, named after a copy
@@ -14,232 +14,33 @@ paths, and translates their expressions into Z3 bit-vector terms:
 * :func:`predicate` is the disjunction of the paths on which a state
   predicate is true.
 
-The bit width is computed from the domains by interval analysis of every
-traced expression, so no intermediate value wraps around; comparisons are
+The bit width is computed from the domains by the interval analysis of
+:mod:`checker.core.expr` over every traced expression, so no intermediate value wraps around; comparisons are
 signed, ``>>`` is arithmetic, as in Python. The traced paths are cached per
 model (:func:`encoding`); the formulas are built once per Z3 context over
 canonical vocabularies (:class:`Formulas`) and put on a copy of the state by
-substitution. Engines give each run a fresh context, so that its answers do
+substitution (the terms themselves come from :mod:`checker.symbolic.z3terms`). Engines give each run a fresh context, so that its answers do
 not depend on what earlier runs in the same process asked.
 """
 from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Sequence
 
 import z3
 
 from ..core.contract import Action, Instance, Model
+from ..core.decisions import Node, instance_tree, tree
+from ..core.expr import Expr, interval, render, shift_counts, signed_bits, walk
+from ..core.paths import Path, conditions, predicate_paths, trace_instance
 from ..errors import ModelError
-from ..core.paths import Expr, Path, render, trace_instance, trace_predicate
+from .z3terms import Vocab, Z3Terms, conj, disj, solver
 
 State = tuple  # concrete state, a tuple of ints
-Vocab = tuple  # one z3 BitVec per slot
 
 MIN_WIDTH = 8
 """Bit-width floor: leaves room for counts and masks computed by predicates traced later."""
-
-
-# ---- interval analysis ------------------------------------------------------
-
-def signed_bits(lo: int, hi: int) -> int:
-    """Width of the smallest signed bit-vector holding every value of ``lo..hi``."""
-    return max(max(hi, 0).bit_length(), (~lo).bit_length() if lo < 0 else 0) + 1
-
-
-def _bitbound(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
-    n = max(abs(x).bit_length() for x in (*a, *b))
-    if a[0] >= 0 and b[0] >= 0:
-        return 0, (1 << n) - 1
-    return -(1 << n), (1 << n) - 1
-
-
-def value_range(e: Expr, domains, memo: dict | None = None) -> tuple[int, int]:
-    """Bounds on the values ``e`` takes over every domain-valid state (booleans are 0..1)."""
-    memo = {} if memo is None else memo
-    hit = memo.get(e)
-    if hit is not None:
-        return hit
-    tag = e[0]
-    if tag == "c":
-        r = (int(e[1]), int(e[1]))
-    elif tag == "s":
-        d = domains[e[1]]
-        r = (d.lo, d.hi)
-    elif tag in ("==", "!=", "<", "<=", ">", ">=", "not", "and", "or"):
-        for a in e[1:]:
-            value_range(a, domains, memo)
-        r = (0, 1)
-    else:
-        args = [value_range(a, domains, memo) for a in e[1:]]
-        if tag == "+":
-            r = (args[0][0] + args[1][0], args[0][1] + args[1][1])
-        elif tag == "-":
-            r = (args[0][0] - args[1][1], args[0][1] - args[1][0])
-        elif tag == "*":
-            products = [x * y for x in args[0] for y in args[1]]
-            r = (min(products), max(products))
-        elif tag == "~":
-            r = (-args[0][1] - 1, -args[0][0] - 1)
-        elif tag == "&":
-            a, b = args
-            if a[0] >= 0 and b[0] >= 0:
-                r = (0, min(a[1], b[1]))
-            elif a[0] >= 0 or b[0] >= 0:
-                r = (0, a[1] if a[0] >= 0 else b[1])
-            else:
-                r = _bitbound(a, b)
-        elif tag in ("|", "^"):
-            r = _bitbound(*args)
-        elif tag == "<<":
-            a, (_, shi) = args
-            s = max(shi, 0)
-            r = (min(a[0], a[0] << s), max(a[1], a[1] << s))
-        elif tag == ">>":
-            a = args[0]
-            r = (min(a[0], -1 if a[0] < 0 else 0), max(a[1], 0))
-        elif tag == "ite":
-            r = (min(args[1][0], args[2][0]), max(args[1][1], args[2][1]))
-        else:
-            raise ModelError(f"the Z3 encoding has no rule for the operation {tag!r} in {render(e)}")
-    memo[e] = r
-    return r
-
-
-def _subexprs(e: Expr, out: set) -> None:
-    if e in out:
-        return
-    out.add(e)
-    if e[0] not in ("c", "s"):
-        for a in e[1:]:
-            _subexprs(a, out)
-
-
-def _shift_amounts(e: Expr, out: set) -> None:
-    """Every expression used as a shift count inside ``e``."""
-    if e[0] in ("c", "s"):
-        return
-    if e[0] in ("<<", ">>"):
-        out.add(e[2])
-    for a in e[1:]:
-        _shift_amounts(a, out)
-
-
-# ---- translation ------------------------------------------------------------
-
-class _Translator:
-    """Expressions over slots -> Z3 terms over one vocabulary (memoised)."""
-
-    def __init__(self, v: Vocab, width: int):
-        self.v, self.width, self.memo = v, width, {}
-        self.ctx = v[0].ctx
-        self.true, self.false = z3.BoolVal(True, self.ctx), z3.BoolVal(False, self.ctx)
-        self.one, self.zero = z3.BitVecVal(1, width, self.ctx), z3.BitVecVal(0, width, self.ctx)
-
-    def bv(self, e: Expr) -> z3.BitVecRef:
-        t = self.term(e)
-        return z3.If(t, self.one, self.zero) if z3.is_bool(t) else t
-
-    def bool(self, e: Expr) -> z3.BoolRef:
-        t = self.term(e)
-        return t if z3.is_bool(t) else t != 0
-
-    def term(self, e: Expr):
-        hit = self.memo.get(e)
-        if hit is not None:
-            return hit
-        tag = e[0]
-        if tag == "c":
-            r = (z3.BoolVal(e[1], self.ctx) if isinstance(e[1], bool)
-                 else z3.BitVecVal(e[1], self.width, self.ctx))
-        elif tag == "s":
-            r = self.v[e[1]]
-        elif tag in ("==", "!="):
-            a, b = self.term(e[1]), self.term(e[2])
-            if z3.is_bool(a) != z3.is_bool(b):
-                a, b = self.bv(e[1]), self.bv(e[2])
-            r = (a == b) if tag == "==" else (a != b)
-        elif tag in ("<", "<=", ">", ">="):
-            a, b = self.bv(e[1]), self.bv(e[2])
-            r = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[tag]  # signed in z3py
-        elif tag == "not":
-            r = z3.Not(self.bool(e[1]))
-        elif tag == "and":
-            r = z3.And(*(self.bool(a) for a in e[1:]))
-        elif tag == "or":
-            r = z3.Or(*(self.bool(a) for a in e[1:]))
-        elif tag == "ite":
-            a, b = self.term(e[2]), self.term(e[3])
-            if z3.is_bool(a) != z3.is_bool(b):
-                a, b = self.bv(e[2]), self.bv(e[3])
-            r = z3.If(self.bool(e[1]), a, b)
-        elif tag == "~":
-            r = ~self.bv(e[1])
-        else:
-            a, b = self.bv(e[1]), self.bv(e[2])
-            if tag == "+":
-                r = a + b
-            elif tag == "-":
-                r = a - b
-            elif tag == "*":
-                r = a * b
-            elif tag == "&":
-                r = a & b
-            elif tag == "|":
-                r = a | b
-            elif tag == "^":
-                r = a ^ b
-            elif tag == "<<":
-                r = a << b
-            elif tag == ">>":
-                r = a >> b  # arithmetic, as Python's
-            else:
-                raise ModelError(f"the Z3 encoding has no rule for the operation {tag!r} in {render(e)}")
-        self.memo[e] = r
-        return r
-
-
-def _trie(paths: Iterable[tuple[tuple[Expr, ...], object]]) -> dict:
-    """Condition lists as a trie (shared prefixes stored once); leaves under key None."""
-    root: dict = {}
-    for conds, leaf in paths:
-        node = root
-        for c in conds:
-            node = node.setdefault(c, {})
-        node.setdefault(None, []).append(leaf)
-    return root
-
-
-def _junction(make, args: list[z3.BoolRef]) -> z3.BoolRef:
-    """``And``/``Or`` of Boolean terms of one context, without z3py's per-argument coercion."""
-    if len(args) == 1:
-        return args[0]
-    ctx = args[0].ctx
-    arr = (z3.Ast * len(args))(*(a.as_ast() for a in args))
-    return z3.BoolRef(make(ctx.ref(), len(args), arr), ctx)
-
-
-def conj(args: list[z3.BoolRef]) -> z3.BoolRef:
-    """The conjunction of a non-empty list of Boolean terms."""
-    return _junction(z3.Z3_mk_and, args)
-
-
-def disj(args: list[z3.BoolRef]) -> z3.BoolRef:
-    """The disjunction of a non-empty list of Boolean terms."""
-    return _junction(z3.Z3_mk_or, args)
-
-
-def _trie_formula(node: dict, tr: _Translator, leaf: Callable[[object], z3.BoolRef]) -> z3.BoolRef:
-    disjuncts = []
-    for cond, child in node.items():
-        if cond is None:
-            disjuncts.extend(leaf(x) for x in child)
-        else:
-            disjuncts.append(conj([tr.bool(cond), _trie_formula(child, tr, leaf)]))
-    if not disjuncts:
-        return tr.false
-    return disj(disjuncts)
 
 
 # ---- the per-model encoding ---------------------------------------------------
@@ -254,7 +55,7 @@ class Formulas:
     def __init__(self, enc: "Encoding", ctx: z3.Context):
         self.enc, self.ctx = enc, ctx
         self.pre, self.post = enc.vocab("pre", ctx), enc.vocab("post", ctx)
-        self.tr = _Translator(self.pre, enc.width)
+        self.tr = Z3Terms(self.pre, enc.width)
         self._steps: dict = {}
         self._trees: dict = {}
         self._runs: dict = {}
@@ -275,14 +76,12 @@ class Formulas:
         """Where path ``p``'s concrete run would raise: a negative shift, a value off its domain."""
         domains, memo, tr = self.enc.model.schema.slot_domains, self.enc.ranges, self.tr
         out = []
-        amounts: set = set()
-        for e in (*p.conds, *p.post):
-            _shift_amounts(e, amounts)
-        for a in sorted(amounts, key=repr):
-            if value_range(a, domains, memo)[0] < 0:
+        amounts = {a for e in (*p.conds, *p.post) for a in shift_counts(e)}
+        for a in sorted(amounts, key=render):
+            if interval(a, domains, memo)[0] < 0:
                 out.append(tr.bv(a) < 0)
         for i, e in enumerate(p.post):
-            lo, hi = value_range(e, domains, memo)
+            lo, hi = interval(e, domains, memo)
             d = domains[i]
             if lo < d.lo or hi > d.hi:
                 x = tr.bv(e)
@@ -294,14 +93,11 @@ class Formulas:
         faults = self._faults(p)
         return [z3.Not(disj(faults))] if faults else []
 
-    def tree(self, inst: Instance) -> dict:
-        """The decision tree of ``inst``'s paths that store a post-state: conditions as
-        keys, the paths under ``None`` at the leaves (each path's conditions stored once)."""
-        t = self._trees.get(inst)
-        if t is None:
-            t = self._trees[inst] = _trie((p.conds, p) for p in self.enc.paths[inst]
-                                          if p.post is not None)
-        return t
+    def tree(self, inst: Instance) -> Node | None:
+        """The decision tree of ``inst``'s paths that store a post-state (leaves: the paths)."""
+        if inst not in self._trees:
+            self._trees[inst] = instance_tree(self.enc.paths[inst], lambda p: p.post is not None)
+        return self._trees[inst]
 
     def step(self, inst: Instance) -> z3.BoolRef:
         """``inst`` leads from ``pre`` to ``post`` on a path that does not raise."""
@@ -309,7 +105,7 @@ class Formulas:
         if f is None:
             def leaf(p: Path) -> z3.BoolRef:
                 return conj([self._post_is(i, e) for i, e in enumerate(p.post)] + self.sound(p))
-            f = self._steps[inst] = _trie_formula(self.tree(inst), self.tr, leaf)
+            f = self._steps[inst] = self.tr.formula(self.tree(inst), leaf)
         return f
 
     def runs(self, inst: Instance) -> z3.BoolRef:
@@ -319,7 +115,7 @@ class Formulas:
             def leaf(p: Path) -> z3.BoolRef:
                 sound = self.sound(p)
                 return sound[0] if sound else self.tr.true
-            f = self._runs[inst] = _trie_formula(self.tree(inst), self.tr, leaf)
+            f = self._runs[inst] = self.tr.formula(self.tree(inst), leaf)
         return f
 
     def trans(self) -> z3.BoolRef:
@@ -332,8 +128,8 @@ class Formulas:
         """``inst``'s guard holds in ``pre`` (paths that raise included)."""
         f = self._enabled.get(inst)
         if f is None:
-            f = self._enabled[inst] = _trie_formula(
-                _trie((p.conds, p) for p in self.enc.paths[inst]), self.tr, lambda p: self.tr.true)
+            f = self._enabled[inst] = self.tr.formula(instance_tree(self.enc.paths[inst]),
+                                                      lambda p: self.tr.true)
         return f
 
     def errors(self, inst: Instance) -> z3.BoolRef:
@@ -345,8 +141,7 @@ class Formulas:
                     return self.tr.true
                 faults = self._faults(p)
                 return disj(faults) if faults else self.tr.false
-            f = z3.simplify(_trie_formula(_trie((p.conds, p) for p in self.enc.paths[inst]),
-                                          self.tr, leaf))
+            f = z3.simplify(self.tr.formula(instance_tree(self.enc.paths[inst]), leaf))
             if not z3.is_false(f):  # keep only failures a domain-valid state can reach
                 if self._probe is None:
                     self._probe = solver(ctx=self.ctx)
@@ -363,9 +158,8 @@ class Formulas:
         """``fn(view)`` holds in ``pre``."""
         f = self._predicates.get(fn)
         if f is None:
-            paths = self.enc.predicate_paths(fn, what)
-            f = self._predicates[fn] = _trie_formula(
-                _trie((conds, None) for conds in paths), self.tr, lambda _: self.tr.true)
+            f = self._predicates[fn] = self.tr.formula(
+                self.enc.predicate_tree(fn, what), lambda truth: self.tr.true if truth else None)
         return f
 
 
@@ -377,7 +171,7 @@ class Encoding:
     width: int
     paths: dict[Instance, list[Path]] = field(repr=False)
     ranges: dict = field(default_factory=dict, repr=False)
-    _predicate_paths: dict = field(default_factory=dict, repr=False)
+    _predicate_trees: dict = field(default_factory=dict, repr=False)
     _fallible: dict = field(default_factory=dict, repr=False)
     _formulas: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary,
                                                  repr=False)
@@ -395,22 +189,22 @@ class Encoding:
             f = self._formulas[ctx] = Formulas(self, ctx)
         return f
 
-    def predicate_paths(self, fn, what: str) -> list[tuple[Expr, ...]]:
-        """The traced true paths of predicate ``fn``; ModelError if a value overflows the width."""
-        paths = self._predicate_paths.get(fn)
-        if paths is None:
-            paths = trace_predicate(self.model, fn, what)
+    def predicate_tree(self, fn, what: str) -> Node | None:
+        """The decision tree of predicate ``fn`` (leaves: its truth); ModelError if a value
+        overflows the width."""
+        if fn not in self._predicate_trees:
+            paths = predicate_paths(self.model, fn, what)
             domains = self.model.schema.slot_domains
-            for conds in paths:
-                for c in conds:
-                    for sub in _all_subexprs(c):
-                        lo, hi = value_range(sub, domains, self.ranges)
+            for decisions, _ in paths:
+                for c in conditions(decisions):
+                    for sub in walk(c):
+                        lo, hi = interval(sub, domains, self.ranges)
                         if signed_bits(lo, hi) > self.width:
                             raise ModelError(
                                 f"{what}: the value {render(sub)} may reach {lo}..{hi}, which does not "
                                 f"fit the encoding's {self.width} bits; compute with smaller values")
-            self._predicate_paths[fn] = paths
-        return paths
+            self._predicate_trees[fn] = tree(paths)
+        return self._predicate_trees[fn]
 
     def may_fail(self, inst: Instance) -> bool:
         """Whether some domain-valid state makes ``inst`` raise."""
@@ -421,12 +215,6 @@ class Encoding:
     def error_messages(self, inst: Instance) -> list[str]:
         """The messages of ``inst``'s paths on which the concrete run raised."""
         return [p.error for p in self.paths[inst] if p.post is None]
-
-
-def _all_subexprs(e: Expr) -> set:
-    out: set = set()
-    _subexprs(e, out)
-    return out
 
 
 _CACHE: dict[int, Encoding] = {}
@@ -446,8 +234,8 @@ def encoding(model: Model) -> Encoding:
     for ps in paths.values():
         for p in ps:
             for e in (*p.conds, *(p.post or ())):
-                for sub in _all_subexprs(e):
-                    width = max(width, signed_bits(*value_range(sub, domains, memo)))
+                for sub in walk(e):
+                    width = max(width, signed_bits(*interval(sub, domains, memo)))
     width += 1  # headroom for predicates traced later (counts, masks)
     enc = Encoding(model, width, paths, memo)
     _CACHE[id(model)] = enc
@@ -546,18 +334,6 @@ def concrete(model: Model, zmodel: z3.ModelRef, v: Vocab) -> State:
     return tuple(zmodel.eval(x, model_completion=True).as_signed_long() for x in v)
 
 
-def solver(timeout: float | None = None, logic: str | None = None,
-           ctx: z3.Context | None = None) -> z3.Solver:
-    """A fresh solver with a fixed random seed (repeatable results) and an optional timeout in seconds.
-
-    ``logic="QF_BV"`` picks Z3's bit-blasting solver, faster on deep unrollings.
-    """
-    s = z3.SolverFor(logic, ctx=ctx) if logic else z3.Solver(ctx=ctx)
-    s.set("random_seed", 0)
-    s.set("smt.random_seed", 0)
-    if timeout is not None:
-        s.set("timeout", max(1, int(timeout * 1000)))
-    return s
 
 
 def instances_of(model: Model, action: Action) -> Sequence[Instance]:

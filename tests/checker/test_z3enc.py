@@ -14,7 +14,8 @@ import pytest
 import z3
 
 from ksecheck.checker import NONE, Action, Domain, Model, Param, Property, Ref, Schema, Var, bit, has
-from ksecheck.checker.core import paths as symbolic
+from ksecheck.checker.core.expr import interval
+from ksecheck.checker.core.paths import predicate_paths
 from ksecheck.checker.symbolic import z3enc
 from ksecheck.checker.errors import ModelError, Unsupported
 from ksecheck.model import upcall
@@ -131,7 +132,7 @@ def test_the_width_holds_every_domain_and_intermediate_value():
     for paths in enc.paths.values():
         for p in paths:
             for e in p.post or ():
-                ranges[e] = z3enc.value_range(e, model.schema.slot_domains)
+                ranges[e] = interval(e, model.schema.slot_domains)
     assert max(hi for _, hi in ranges.values()) == 3
     assert 2 ** (enc.width - 1) > 3
 
@@ -314,7 +315,7 @@ def test_a_negative_shift_in_an_effect_is_an_error():
 @pytest.mark.xfail(strict=True, reason=(
     "tracer: trace_instance drops the paths on which the guard is false, so a guard that "
     "would raise on that branch (here has(mask, r) with r = none: a negative shift) leaves "
-    "no path for the engines to report; fix in checker/symbolic.py: keep guard-false paths "
+    "no path for the engines to report; fix in checker/core/paths.py: keep guard-false paths "
     "(e.g. Path(conds, None, disabled=True)) or record the shift operands seen on them"))
 def test_a_negative_shift_in_a_false_guard_is_an_error():
     model = _shift_model(in_guard=True)
@@ -338,8 +339,8 @@ def test_the_medium_invariants_trace_into_few_paths():
     enc = z3enc.encoding(model)
     for p in model.properties:
         if p.kind == "always":
-            assert len(symbolic.trace_predicate(model, p.check, p.name)) <= 8, p.name
-            enc.predicate_paths(p.check, p.name)
+            assert sum(truth for _, truth in predicate_paths(model, p.check, p.name)) <= 8, p.name
+            enc.predicate_tree(p.check, p.name)
 
 
 def test_a_predicate_whose_values_do_not_fit_the_width_is_refused():
