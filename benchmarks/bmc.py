@@ -48,7 +48,7 @@ def parse_case(text: str) -> tuple[str, str, str]:
 def measure(config: str, variant: str, goal: str, unrolling: str, depth: int,
             timeout: float | None) -> dict:
     from ksecheck.checker.symbolic.bmc import bmc
-    from ksecheck.checker.symbolic.proof import goals
+    from ksecheck.checker.symbolic.goals import goals
     from ksecheck.model.registry import catalogue
 
     family, cfg = catalogue().resolve(None, config)

@@ -38,6 +38,7 @@ def _peak_rss() -> int:
 
 def measure(threads: int, engine: str, traced: bool) -> dict:
     """Explore increment(threads) once in this process; return counts, times and memory."""
+    from ksecheck.checker.explicit.options import Options
     from ksecheck.checker.explicit.search import explore
     from ksecheck.model.examples import increment
 
@@ -48,7 +49,7 @@ def measure(threads: int, engine: str, traced: bool) -> dict:
         tracemalloc.reset_peak()
     before = _peak_rss()
     wall = time.perf_counter()
-    result = explore(model, engine=engine)
+    result = explore(model, Options(engine=engine))
     wall = time.perf_counter() - wall
     out = {"states": result.stats.states, "transitions": result.stats.transitions,
            "depth": result.stats.depth, "search_s": result.stats.seconds, "wall_s": wall,

@@ -92,14 +92,15 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[str, float, i
 def child(engine: str, config: str) -> dict:
     """Explore ``config`` with ``engine`` in this process; the numbers as a dict."""
     from ksecheck.checker.explicit.search import explore
-    from ksecheck.checker.explicit.vector import explore_vector
+    from ksecheck.checker.explicit.options import Options
     from ksecheck.model.registry import catalogue
 
     model = catalogue().family("upcall").instantiate(config)
     if engine == "explore":
-        r = explore(model, liveness=False)
+        r = explore(model, Options(liveness=False))
     elif engine == "vector" or re.fullmatch(r"vector-\d+", engine):
-        r = explore_vector(model, liveness=False, workers=int(engine.partition("-")[2] or 1))
+        r = explore(model, Options(engine="vector", liveness=False,
+                                   workers=int(engine.partition("-")[2] or 1)))
     else:
         raise SystemExit(f"unknown engine {engine}")
     if r.stats.engine not in ("compiled", "vector"):
@@ -107,7 +108,7 @@ def child(engine: str, config: str) -> dict:
     broken = [p.name for p in r.properties if p.kind == "always" and p.verdict.value != "HOLDS"]
     return {"states": r.stats.states, "transitions": r.stats.transitions,
             "search_s": r.stats.seconds, "holds": "HOLDS" if not broken else "VIOLATED",
-            "phases": getattr(r, "phases", {}), "rss_all": r.stats.peak_rss_bytes,
+            "phases": r.stats.phases, "rss_all": r.stats.peak_rss_bytes,
             "workers": r.stats.workers}
 
 

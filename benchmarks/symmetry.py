@@ -36,13 +36,15 @@ from benchmarks.side_by_side import run_measured  # noqa: E402
 
 
 def child(config: str, reduce: bool, workers: int) -> dict:
-    from ksecheck.checker.explicit.vector import explore_vector
+    from ksecheck.checker.explicit.options import Options
+    from ksecheck.checker.explicit.search import explore
     from ksecheck.model.registry import catalogue
     from ksecheck.model.upcall_symmetry import symmetry
 
     fam = catalogue().family("upcall")
     sym = symmetry(fam.config(config).constants) if reduce else None
-    r = explore_vector(fam.instantiate(config), liveness=False, symmetry=sym, workers=workers)
+    r = explore(fam.instantiate(config), Options(engine="vector", liveness=False, symmetry=sym,
+                                                workers=workers))
     broken = [p.name for p in r.properties if p.kind == "always" and p.verdict.value != "HOLDS"]
     return {"states": r.stats.states, "transitions": r.stats.transitions, "depth": r.stats.depth,
             "search_s": r.stats.seconds, "invariants": "HOLD" if not broken else f"{broken} fail",

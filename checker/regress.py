@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 
 from .core.catalogue import Catalogue
 from .errors import UsageError
+from .explicit.options import Options
 from .explicit.search import explore
 from .results.result import DEADLOCK
 
@@ -54,13 +55,13 @@ def measure(cat: Catalogue, run: Run) -> dict[str, Any]:
     fam = cat.family(run.model)
     model = fam.instantiate(run.config, [run.variant] if run.variant else [])
     if not run.variant:
-        r = explore(model, liveness=True)
+        r = explore(model)
         out = {"model": run.model, "states": r.stats.states, "transitions": r.stats.transitions,
                "depth": r.stats.depth}
         props = r.properties
     else:
         expected = fam.variant(run.variant).violates
-        r = explore(model, stop_when_violated=variant_stop(model, expected))
+        r = explore(model, Options(stop_when=variant_stop(model, expected)))
         out = {"model": run.model, "variant": run.variant}
         if r.stats.complete:
             out.update(states=r.stats.states, transitions=r.stats.transitions, depth=r.stats.depth)

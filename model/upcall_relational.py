@@ -86,7 +86,6 @@ exit_other, exit_finish_proc, tick, reap.
 """
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -608,18 +607,10 @@ def from_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
 
 def explicit_reachable(model) -> set[tuple]:
     """Every reachable state of an explicit model, by breadth-first search over its successors."""
-    from ksecheck.checker.explicit.search import successor_function
+    from ksecheck.checker.explicit.compiled import successor_function
+    from ksecheck.checker.explicit.graph import breadth_first
 
-    successors, _, _ = successor_function(model)
-    seen = set(model.initial_states)
-    queue = deque(seen)
-    while queue:
-        s = queue.popleft()
-        for _, nxt in successors(s):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return seen
+    return set(breadth_first(model.initial_states, successor_function(model)[0]).states)
 
 
 @dataclass

@@ -20,10 +20,12 @@ from typing import Any
 from ksecheck.checker.core.catalogue import Catalogue, Config, Family, Variant
 from ksecheck.checker.core.contract import Model
 from ksecheck.checker.errors import UsageError
+from ksecheck.checker.explicit.graph import reachable
+from ksecheck.checker.explicit.options import Options
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.jsonout import result_json
 from ksecheck.checker.regress import load, variant_stop
-from ksecheck.checker.results.result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
+from ksecheck.checker.results.result import DEADLOCK, PropertyResult, Result, Stats, Verdict
 from ksecheck.checker.results.trace import Trace, from_json
 
 from ksecheck.reports import graph
@@ -57,7 +59,7 @@ class ConfigRun:
 
     family: Family
     config: Config
-    result: CheckResult
+    result: Result
     levels: list[int]
 
 
@@ -68,7 +70,7 @@ class VariantRun:
     family: Family
     variant: Variant
     config: Config
-    result: CheckResult | None = None
+    result: Result | None = None
     pinned: dict[str, Any] | None = None
 
     @property
@@ -145,13 +147,12 @@ def work(job: Job) -> dict[str, Any]:
     variants = [job.variant] if job.variant else []
     model = fam.instantiate(cfg, variants)
     if job.kind == "graph":
-        return graph.reachable(model)
-    meta = {"config": cfg.name, "variants": variants, "constants": dict(cfg.constants)}
+        return reachable(model)
     if not job.variant:
-        result = explore(model, meta=meta)
+        result = explore(model)
         return {"result": result_json(result), "levels": result.stats.levels}
     stop = variant_stop(model, fam.variant(job.variant).violates)
-    return {"result": result_json(explore(model, stop_when_violated=stop, meta=meta))}
+    return {"result": result_json(explore(model, Options(stop_when=stop)))}
 
 
 def run_jobs(todo: list[Job], workers: int) -> list[dict[str, Any]]:
@@ -162,8 +163,8 @@ def run_jobs(todo: list[Job], workers: int) -> list[dict[str, Any]]:
         return list(pool.map(work, todo))
 
 
-def result_from_json(model: Model, data: dict[str, Any]) -> CheckResult:
-    """A :class:`CheckResult` from its ``ksecheck-result/1`` form; every trace is replayed."""
+def result_from_json(model: Model, data: dict[str, Any]) -> Result:
+    """A :class:`Result` from its ``ksecheck-result/1`` form; every trace is replayed."""
     s = data["statistics"]
     stats = Stats(states=s["states"], transitions=s["transitions"], depth=s["depth"],
                   action_counts=dict(data["coverage"]["fired"]), seconds=s.get("seconds", 0.0),
@@ -176,8 +177,8 @@ def result_from_json(model: Model, data: dict[str, Any]) -> CheckResult:
                             from_json(model, p["trace"]) if p["trace"] is not None else None,
                             p["note"] or "")
              for p in data["properties"]]
-    return CheckResult(model=data["model"], config=data["config"], variants=tuple(data["variants"]),
-                       constants=dict(data["constants"]), properties=props, stats=stats)
+    return Result(model=data["model"], config=data["config"], variants=tuple(data["variants"]),
+                  constants=dict(data["constants"]), properties=props, stats=stats)
 
 
 def collect(cat: Catalogue, pinned_path, *, workers: int | None = None,

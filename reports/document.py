@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ksecheck.checker.results.text import trace_ending, trace_rows
-from ksecheck.checker.results.trace import Trace, format_state
+from ksecheck.checker.results.text import format_state, trace_ending, trace_rows
+from ksecheck.checker.results.trace import Trace
 
 from ksecheck.reports import graph
 from ksecheck.reports import svg

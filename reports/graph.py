@@ -1,8 +1,8 @@
 """Reachable state graphs as data: a networkx graph of every state and edge, DOT text.
 
 :func:`state_graph` keeps every state and edge of a small
-configuration as a :class:`networkx.MultiDiGraph` whose nodes are numbered in
-discovery order; :func:`to_dot` writes it for Graphviz users (Graphviz itself
+configuration (:func:`checker.explicit.graph.reachable`) as a
+:class:`networkx.MultiDiGraph` whose nodes are numbered in discovery order; :func:`to_dot` writes it for Graphviz users (Graphviz itself
 is not needed: :mod:`reports.svg` lays the graph out).
 """
 from __future__ import annotations
@@ -11,50 +11,11 @@ from typing import Any
 
 import networkx as nx
 
-from ksecheck.checker.core.contract import Model
-from ksecheck.checker.explicit.search import successor_function
 from ksecheck.checker.core.schema import State
 
 
-def reachable(model: Model) -> dict[str, Any]:
-    """Every reachable state in BFS discovery order, every edge, and the dead ends.
-
-    Plain data (picklable): ``states`` (state tuples), ``edges`` (``(from,
-    to, step label)`` by state number) and ``ends`` (``{state number:
-    "terminal" | "at_bound" | "deadlock"}`` for states with no enabled step).
-    """
-    succ, _, _ = successor_function(model)
-    labels = [inst.label for inst in model.instances]
-    index: dict[State, int] = {}
-    states: list[State] = []
-    for s in model.initial_states:
-        if s not in index:
-            index[s] = len(states)
-            states.append(s)
-    edges, ends = [], {}
-    reader = model.schema.view(model.initial_states[0])
-    n = 0
-    while n < len(states):
-        out = succ(states[n])
-        for i, new in out:
-            if new not in index:
-                index[new] = len(states)
-                states.append(new)
-            edges.append((n, index[new], labels[i]))
-        if not out:
-            reader._v = states[n]
-            if model.terminal is not None and model.terminal(reader):
-                ends[n] = "terminal"
-            elif model.at_bound is not None and model.at_bound(reader):
-                ends[n] = "at_bound"
-            else:
-                ends[n] = "deadlock"
-        n += 1
-    return {"states": states, "edges": edges, "ends": ends}
-
-
 def state_graph(data: dict[str, Any], initial: list[State]) -> nx.MultiDiGraph:
-    """The graph of :func:`reachable` data; node attributes ``state``, ``end``, ``depth``.
+    """The graph of :func:`checker.explicit.graph.reachable` data; node attributes ``state``, ``end``, ``depth``.
 
     ``depth`` is the node's BFS level, computed by :func:`networkx.bfs_layers`
     from the ``initial`` states.

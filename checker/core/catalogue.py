@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
-from .contract import Model
+from .contract import Model, Origin
 from ..errors import UsageError
 
 
@@ -81,7 +81,9 @@ class Family:
         """Build the model for ``config`` with the named variant switches on."""
         cfg = config if isinstance(config, Config) else self.config(config)
         switches = frozenset(self.variant(v).name for v in variants)
-        return self.build(cfg.constants, switches, cfg.options)
+        model = self.build(cfg.constants, switches, cfg.options)
+        model.origin = Origin(self.name, cfg.name, tuple(variants), dict(cfg.constants))
+        return model
 
 
 class Catalogue:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import itertools
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from .domains import NONE, Domain, Ref
 from ..errors import ModelError
@@ -98,12 +98,24 @@ class Instance:
 Init = Callable[..., None]
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a model was instantiated from: its family, configuration, variants, constants."""
+
+    family: str
+    config: str
+    variants: tuple[str, ...] = ()
+    constants: Mapping[str, int] = field(default_factory=dict)
+
+
 @dataclass
 class Model:
     """A transition system ready to be explored.
 
     ``init`` is one function (or a list) assigning the initial values onto a
-    writable view that starts at every variable's default.
+    writable view that starts at every variable's default. ``origin`` says which
+    configuration of which family it is (set by :meth:`Family.instantiate
+    <checker.core.catalogue.Family.instantiate>`); results and traces name it.
     """
 
     name: str
@@ -115,8 +127,10 @@ class Model:
     at_bound: Callable[..., object] | None = None
     check_deadlock: bool = True
     doc: str = ""
+    origin: Origin | None = None
     instances: tuple[Instance, ...] = field(init=False, repr=False)
     initial_states: tuple[State, ...] = field(init=False, repr=False)
+    _scratch: tuple | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         if not isinstance(self.schema, Schema):
@@ -162,11 +176,19 @@ class Model:
 
     def successors(self, state: State) -> list[tuple[Instance, State]]:
         """Every enabled instance of ``state`` with the state it leads to."""
-        view = self.schema.view(state)
+        return [(self.instances[k], nxt) for k, nxt in self.successor_indices(state)]
+
+    def successor_indices(self, state: State) -> list[tuple[int, State]]:
+        """Every enabled instance of ``state`` (its index in :attr:`instances`) with the
+        state it leads to: the model run directly, the reference every engine agrees with."""
+        reader, writer = self._views()
+        reader._v = state
         out = []
-        for inst in self.instances:
-            if inst.action.guard(view, *inst.args):
-                out.append((inst, self.apply(inst, state)))
+        for k, inst in enumerate(self.instances):
+            if inst.action.guard(reader, *inst.args):
+                writer._v = list(state)
+                self._effect(inst, writer)
+                out.append((k, tuple(writer._v)))
         return out
 
     def enabled(self, inst: Instance, state: State) -> bool:
@@ -176,10 +198,20 @@ class Model:
     def apply(self, inst: Instance, state: State) -> State:
         """The state ``inst``'s effect makes from ``state`` (guard not checked)."""
         view = self.schema.view(list(state))
-        if inst.action.effect(view, *inst.args) is not None:
+        self._effect(inst, view)
+        return tuple(view._v)
+
+    def _effect(self, inst: Instance, writer) -> None:
+        if inst.action.effect(writer, *inst.args) is not None:
             raise ModelError(f"model {self.name}: effect of {inst.action.name} returned a value; "
                              "an effect assigns to the view and returns None")
-        return tuple(view._v)
+
+    def _views(self):
+        """A reader and a writer view, reused across calls (never handed out)."""
+        if self._scratch is None:
+            start = self.initial_states[0] if self.initial_states else self.schema.default_state()
+            self._scratch = (self.schema.view(start), self.schema.view(list(start)))
+        return self._scratch
 
     def instance(self, name: str, args: Sequence[int]) -> Instance:
         """The instance of action ``name`` with ``args``; KeyError if none."""

@@ -25,6 +25,7 @@ import networkx as nx
 from ..core.contract import Model, Property
 from ..core.schema import State
 from ..results.trace import Step, Trace
+from .ends import Ends
 
 
 @dataclass
@@ -44,6 +45,7 @@ def check_leads_to(g: Graph, prop: Property) -> Trace | None:
     model = g.model
     view = model.schema.view(g.states[0])
     groups = _fairness_groups(model, prop)
+    ends = Ends(model)
     for args in itertools.product(*(p.domain.values() for p in prop.params)):
         def goal(sid: int) -> bool:
             view._v = g.states[sid]
@@ -53,7 +55,7 @@ def check_leads_to(g: Graph, prop: Property) -> Trace | None:
             view._v = g.states[sid]
             return bool(prop.trigger(view, *args)) and not prop.check(view, *args)
 
-        trace = _lasso(g, prop, groups, goal, due, args)
+        trace = _lasso(g, prop, groups, goal, due, args, ends)
         if trace is not None:
             return trace
     return None
@@ -73,7 +75,7 @@ def _fairness_groups(model: Model, prop: Property) -> list[tuple[str, object] | 
     return out
 
 
-def _lasso(g: Graph, prop, groups, goal, due, args) -> Trace | None:
+def _lasso(g: Graph, prop, groups, goal, due, args, ends: Ends) -> Trace | None:
     # Region: "not goal" states reachable from a due state through "not goal" states.
     origin: dict[int, int] = {}
     queue = deque()
@@ -92,13 +94,9 @@ def _lasso(g: Graph, prop, groups, goal, due, args) -> Trace | None:
             if dst not in origin and not goal(dst):
                 origin[dst] = sid
                 queue.append(dst)
-    at_bound = g.model.at_bound
-    view = g.model.schema.view(g.states[0])
     for sid in sorted(edges):
-        if not edges[sid]:
-            view._v = g.states[sid]
-            if at_bound is None or not at_bound(view):
-                return _build(g, prop, origin, sid, [], args, "stutters")
+        if not edges[sid] and ends.stutters(g.states[sid]):
+            return _build(g, prop, origin, sid, [], args, "stutters")
     graph = nx.DiGraph()
     graph.add_nodes_from(sorted(edges))
     for src in sorted(edges):

@@ -1,31 +1,28 @@
-"""The vector engine's breadth-first search over several processes, with the same result.
+"""The vector engine over several processes, with the same result as one.
 
 The states are partitioned by hash: of ``n`` worker processes (forked, so
 each holds the compiled engine), worker ``w`` owns the states whose hash
-is ``w`` modulo ``n``, keeps them in its own :class:`~checker.pack.StateSet`
-and expands its share of each level. The search stays level by level, so
-counterexamples stay shortest.
+is ``w`` modulo ``n``, keeps them in its own :class:`~checker.explicit.pack.StateSet`
+and expands its share of each level. To the search loop
+(:mod:`checker.explicit.search`) the engine expands a whole level at once.
 
 A level is expanded in rounds of consecutive positions (``chunk`` states per
 worker and round). In a round every worker expands its states, canonicalises
 the successors under symmetry, and sends each candidate, a successor with
 its discovery ``parent position * instances + instance``, to the successor's
-owner; each owner keeps every successor's least discovery, as the sequential
-engine does, and inserts the round's successors into its set. A round's
-discoveries all come after the last round's, so the first round that finds
-a state finds its first discovery, as the sequential engine's chunks do.
+owner; each owner keeps every successor's least discovery, as the
+one-process engine does, and inserts the round's successors into its set. A
+round's discoveries all come after the last round's, so the first round that
+finds a state finds its first discovery.
 
-The level's numbering is the sequential engine's: its new states sorted by
-discovery. The parent process merges the workers' sorted discoveries into
-the level's parent and instance arrays (for traces) and sends each worker
-the positions of its new states. Workers report, per level, the first
-discovery at which each open property is decided, their dead ends
-(terminal, at the bound, deadlocked) and their transitions; the parent
-decides where the search stops as :class:`checker.vector._Search` does
-chunk by chunk, and a level cut by a stop is expanded again, up to the cut,
-to count its transitions. Verdicts, traces and liveness are the sequential
-engine's, from the same parent pointers; for liveness the workers also send
-each level's states. The time limit is checked between levels.
+The level's numbering is the one-process engine's: its new states sorted by
+discovery. The parent process merges the workers' sorted discoveries (the
+search loop keeps them as parent pointers) and sends each worker the
+positions of its new states. Workers report, per level, the first discovery
+at which each open property is decided, their dead ends and their
+transitions; a level cut short by a stop is expanded again, up to the cut,
+to count its transitions. For liveness the workers also send each level's
+states.
 """
 from __future__ import annotations
 
@@ -37,14 +34,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from typing import Sequence
 
 import numpy as np
 
+from ..core.schema import State
 from ..errors import CheckerBug
-from .search import Progress
+from ..results.trace import Step
+from .engine import Engine, Expansion
 from .pack import StateSet, hash_keys, rows, take
-from ..results.result import DEADLOCK, CheckResult, Stats
-from .vector import Chunk, _Search, dedup_first
+from .vector import VectorEngine, dedup_first
 
 PHASES = ("expand", "dedup", "symmetry", "exchange", "set", "properties")
 """Seconds the workers spend per phase (summed over the workers); the parent adds ``merge``."""
@@ -60,151 +59,106 @@ def owners(hashes: np.ndarray, n: int) -> np.ndarray:
     return (hashes % np.uint64(n)).astype(np.intp)
 
 
-# ---- the parent ----------------------------------------------------------------------
-
 @dataclass
-class Level:
-    """What the workers found expanding one level, merged in the level's order."""
+class Frontier:
+    """A level spread over the workers: its size, each worker's positions in it, and the
+    states themselves where liveness needs them (else None)."""
 
-    disc: np.ndarray                 # the new states' discoveries, sorted: their numbering
-    ranks: list[np.ndarray]          # per worker: the positions of its new states
-    keys: np.ndarray | None          # the new states (only when liveness needs them)
-    events: dict[str, int]           # property (``?goal`` for goals) -> first discovery deciding it
-    dead: list[tuple[int, str]]      # (position, terminal / at_bound / deadlock), in order
-    counts: np.ndarray               # steps per instance
-    transitions: int
-    grew: bool                       # a successor not seen before (at the depth limit)
+    size: int
+    ranks: list[np.ndarray]
+    keys: np.ndarray | None = None
 
 
-class ParallelSearch(_Search):
-    """:class:`checker.vector._Search` with the states and the work shared by ``workers`` processes."""
+class ParallelEngine(Engine):
+    """:class:`~checker.explicit.vector.VectorEngine` with the states and the work shared by
+    ``workers`` processes."""
 
-    def __init__(self, *args, workers: int):
-        super().__init__(*args)
-        self.workers = workers
+    chunk = 2**62  # a whole level at a time
+
+    def __init__(self, engine: VectorEngine, workers: int):
+        self.ve, self.model, self.workers = engine, engine.model, workers
+        self.name, self.not_checked, self.no_liveness = engine.name, engine.not_checked, engine.no_liveness
+        self.keep_levels = False
         self.phases = dict.fromkeys(PHASES + ("merge",), 0.0)
+        self.pool: Pool | None = None
 
-    def run(self) -> CheckResult:
-        e, limits, n_inst = self.e, self.limits, self.e.n_inst
-        stats = Stats(engine="vector" + ("+symmetry" if e.symmetry is not None else ""),
-                      workers=self.workers)
-        fired = np.zeros(n_inst, np.int64)
-        start = time.perf_counter()
-        last_report = start
-        deadline = start + limits.timeout if limits.timeout else None
-        pool = Pool(self, self.workers)
-        try:
-            init = self._initial()
-            owner = owners(hash_keys(init), self.workers)
-            pool.ask("start", [(take(init, owner == w),) for w in range(self.workers)])
-            ranks = [np.flatnonzero(owner == w) for w in range(self.workers)]
-            keys, level_n, depth, total = init, len(init), 0, len(init)
-            stop = "first violation" if self._must_stop() else ""
-            transitions = 0
-            via_dtype = np.uint8 if n_inst <= 256 else np.int32
-            parent_dtype = np.int32
-            while level_n and not stop:
-                if level_n >= 2**31:
-                    parent_dtype = np.int64
-                if self.keep_levels:
-                    self.levels.append(keys)
-                at_limit = limits.max_depth is not None and depth >= limits.max_depth
-                decided = [*self.violated_at, *("?" + n for n in self.reached_at)]
-                level = self._merge(pool.ask("expand", [(r, level_n, at_limit, decided) for r in ranks]))
-                clock = time.perf_counter()
-                stop, take_n, p_stop, cut_disc = self._cut(level, total)
-                if p_stop is not None:
-                    cut = pool.ask("cut", [(p_stop, cut_disc)] * self.workers)
-                    transitions += sum(t for t, _ in cut)
-                    fired += sum(c for _, c in cut)
-                    last_dead = p_stop if stop == "first violation" else p_stop - 1
-                    dead = [(r, kind) for r, kind in level.dead if r <= last_dead]
-                else:
-                    transitions += level.transitions
-                    fired += level.counts
-                    dead = level.dead
-                self._count_dead(stats, dead, depth)
-                found = {name: int(np.searchsorted(level.disc, d)) for name, d in level.events.items()}
-                self._record(found, depth + 1, 0, take_n)
-                if take_n:
-                    self.parents.append((level.disc[:take_n] // n_inst).astype(parent_dtype))
-                    self.vias.append((level.disc[:take_n] % n_inst).astype(via_dtype))
-                    total += take_n
-                keys, level_n = level.keys, take_n
-                now = time.perf_counter()
-                self.phases["merge"] += now - clock
-                if not stop and deadline is not None and now > deadline:
-                    stop = f"time limit {limits.timeout:g}s"
-                if stop:
-                    break
-                if at_limit:
-                    if level.grew:
-                        stop = f"depth limit {limits.max_depth}"
-                    break
-                ranks = level.ranks
-                if level_n:
-                    depth += 1
-                if self.on_progress and now - last_report >= self.progress_every:
-                    last_report = now
-                    self.on_progress(Progress(total, level_n, depth, now - start))
-            self._fill_stats(stats, total, transitions, depth, fired, start, stop)
-            summaries = pool.close()
-        finally:
-            pool.terminate()
-        for s in summaries:
-            for phase, seconds in s["phases"].items():
-                self.phases[phase] += seconds
-        self.set_bytes = sum(s["set_bytes"] for s in summaries)
-        stats.peak_rss_bytes += sum(s["rss"] for s in summaries)
-        return self._result(stats)
+    def keep(self) -> None:
+        self.keep_levels = True
 
-    def _merge(self, reports: list[dict]) -> Level:
-        """One level's worker reports as one :class:`Level`."""
+    def initial(self) -> Frontier:
+        self.pool = Pool(self, self.workers)  # forked now: the workers know what to keep
+        init = self.ve.initial()
+        owner = owners(hash_keys(init), self.workers)
+        self.pool.ask("start", [(take(init, owner == w),) for w in range(self.workers)])
+        return Frontier(len(init), [np.flatnonzero(owner == w) for w in range(self.workers)], init)
+
+    def size(self, level: Frontier) -> int:
+        return level.size
+
+    def events(self, level: Frontier, open_: set[str]) -> dict[str, int]:
+        return self.ve.events(level.keys, open_)
+
+    def expand(self, level: Frontier, lo: int, hi: int, at_limit: bool,
+               open_: set[str]) -> Expansion:
+        reports = self.pool.ask("expand", [(r, level.size, at_limit, sorted(open_)) for r in level.ranks])
         clock = time.perf_counter()
         disc = np.sort(np.concatenate([r["disc"] for r in reports]), kind="stable")
         ranks = [np.searchsorted(disc, r["disc"]) for r in reports]
         keys = None
         if self.keep_levels:
-            keys = self.e.layout.empty(len(disc))
+            keys = self.ve.layout.empty(len(disc))
             for r, rank in zip(reports, ranks):
                 rows(keys)[rank] = rows(r["keys"])
         events: dict[str, int] = {}
         for r in reports:
             for name, d in r["events"].items():
                 events[name] = min(d, events.get(name, d))
-        level = Level(disc, ranks, keys, events, sorted(x for r in reports for x in r["dead"]),
-                      sum(r["counts"] for r in reports), sum(r["transitions"] for r in reports),
-                      any(r["grew"] for r in reports))
         self.phases["merge"] += time.perf_counter() - clock
-        return level
 
-    def _cut(self, level: Level, total: int) -> tuple[str, int, int | None, int | None]:
-        """Where the sequential search would stop in this level: the reason (or ""), the
-        new states kept, the last parent expanded and the last discovery kept (state limit)."""
-        n_inst, limits = self.e.n_inst, self.limits
-        events: dict[str, int] = {}
-        first_dead = next((r for r, kind in level.dead if kind == "deadlock"), None)
-        if first_dead is not None and self.deadlock_at is None:
-            events[DEADLOCK] = first_dead
-        for name, d in level.events.items():
-            events.setdefault(name, d // n_inst)
-        cut_disc = None
-        if limits.max_states is not None and total + len(level.disc) > limits.max_states:
-            cut_disc = int(level.disc[limits.max_states - total])
-        p_must = self._stop_parent(events)
-        if cut_disc is not None and (p_must is None or cut_disc // n_inst <= p_must):
-            return f"state limit {limits.max_states}", limits.max_states - total, cut_disc // n_inst, cut_disc
-        if p_must is not None:
-            take_n = int(np.searchsorted(level.disc // n_inst, p_must, side="right"))
-            return "first violation", take_n, p_must, None
-        return "", len(level.disc), None, None
+        def recount(p_stop: int, cut_disc: int | None) -> tuple[int, np.ndarray]:
+            cut = self.pool.ask("cut", [(p_stop, cut_disc)] * self.workers)
+            return sum(t for t, _ in cut), sum(c for _, c in cut)
+        return Expansion(Frontier(len(disc), ranks, keys), disc,
+                         {name: int(np.searchsorted(disc, d)) for name, d in events.items()},
+                         sorted(x for r in reports for x in r["dead"]),
+                         sum(r["transitions"] for r in reports), sum(r["counts"] for r in reports),
+                         recount, any(r["grew"] for r in reports))
+
+    def head(self, level: Frontier, n: int) -> Frontier:
+        return Frontier(n, [r[r < n] for r in level.ranks],
+                        level.keys[:n] if level.keys is not None else None)
+
+    def join(self, parts: Sequence[Frontier]) -> Frontier:
+        if len(parts) > 1:
+            raise CheckerBug("the parallel engine expands a level in one part")
+        return parts[0] if parts else Frontier(0, [np.zeros(0, np.int64)] * self.workers)
+
+    def unpack(self, level: Frontier) -> list[State]:
+        return self.ve.unpack(level.keys)
+
+    def replay(self, first: int, instances: Sequence[int]) -> tuple[State, list[Step]]:
+        return self.ve.replay(first, instances)
+
+    def close(self) -> dict:
+        summaries = self.pool.close()
+        self.release()
+        for s in summaries:
+            for phase, seconds in s["phases"].items():
+                self.phases[phase] += seconds
+        return {"phases": self.phases, "set_bytes": sum(s["set_bytes"] for s in summaries),
+                "rss": sum(s["rss"] for s in summaries)}
+
+    def release(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool = None
 
 
 class Pool:
     """The worker processes: a connection each to the parent (commands and reports), and a
     raw pipe per ordered pair of workers (candidates, as bytes)."""
 
-    def __init__(self, search: ParallelSearch, n: int):
+    def __init__(self, engine: ParallelEngine, n: int):
         ctx = multiprocessing.get_context("fork")
         ends = [ctx.Pipe() for _ in range(n)]
         links = {(p, q): _pipe() for p in range(n) for q in range(n) if p != q}
@@ -217,7 +171,7 @@ class Pool:
             ins = {p: links[p, w][0] for p in range(n) if p != w}
             drop = ([c for pair in ends for c in pair if c is not conn],
                     [fd for fd in fds if fd not in (*outs.values(), *ins.values())])
-            proc = ctx.Process(target=_serve, args=(search, w, n, conn, outs, ins, drop),
+            proc = ctx.Process(target=_serve, args=(engine, w, n, conn, outs, ins, drop),
                                name=f"ksecheck-worker-{w}", daemon=True)
             proc.start()
             self.procs.append(proc)
@@ -274,7 +228,7 @@ class PeerLost(Exception):
     """Another worker went away in the middle of an exchange."""
 
 
-def _serve(search: _Search, w: int, n: int, conn: Connection, outs: dict, ins: dict,
+def _serve(engine: ParallelEngine, w: int, n: int, conn: Connection, outs: dict, ins: dict,
            drop: tuple[list[Connection], list[int]]) -> None:
     """A worker process's main loop: run the parent's commands until ``stop``. ``outs`` and
     ``ins`` are the pipes to and from the other workers; ``drop`` the ends it closes."""
@@ -282,7 +236,7 @@ def _serve(search: _Search, w: int, n: int, conn: Connection, outs: dict, ins: d
         c.close()
     for fd in drop[1]:
         os.close(fd)
-    worker = Worker(search, w, n, outs, ins)
+    worker = Worker(engine, w, n, outs, ins)
     try:
         while True:
             command, args = conn.recv()
@@ -307,7 +261,7 @@ def _serve(search: _Search, w: int, n: int, conn: Connection, outs: dict, ins: d
 
 @dataclass
 class Report:
-    """One worker's findings on one level (see :class:`Level`)."""
+    """One worker's findings on one level."""
 
     disc: list = field(default_factory=list)
     keys: list = field(default_factory=list)
@@ -321,13 +275,14 @@ class Report:
 class Worker:
     """One worker's share: the states it owns, its part of the frontier, its phase clock."""
 
-    def __init__(self, search: _Search, index: int, count: int, outs: dict, ins: dict):
-        self.search, self.e = search, search.e
+    def __init__(self, engine: ParallelEngine, index: int, count: int, outs: dict, ins: dict):
+        self.engine, self.e = engine, engine.ve
+        self.n_inst, self.layout = self.e.vm.n_inst, self.e.layout
         self.index, self.count = index, count
         self.outs, self.ins = outs, ins
-        self.seen = StateSet(self.e.layout.nwords)
-        self.keys, self.gpos = self.e.layout.empty(), np.zeros(0, np.int64)
-        self.next_keys = self.e.layout.empty()
+        self.seen = StateSet(self.layout.nwords)
+        self.keys, self.gpos = self.layout.empty(), np.zeros(0, np.int64)
+        self.next_keys = self.layout.empty()
         self.phases = dict.fromkeys(PHASES, 0.0)
         self.rss_at_fork = _peak_rss()  # pages shared with the parent, counted there
 
@@ -343,13 +298,13 @@ class Worker:
         self.seen.add(keys)
         self.next_keys = keys
 
-    def expand(self, gpos: np.ndarray, size: int, at_limit: bool, decided: list[str]) -> dict:
+    def expand(self, gpos: np.ndarray, size: int, at_limit: bool, open_: list[str]) -> dict:
         """Expand this worker's new states of the last level, at level positions ``gpos`` (a
         level of ``size`` states); its new states of the next level and its findings."""
         self.keys, self.gpos = self.next_keys, gpos
-        report = Report(counts=np.zeros(self.e.n_inst, np.int64))
-        skip = set(decided)
-        step = self.search.chunk * self.count
+        report = Report(counts=np.zeros(self.n_inst, np.int64))
+        open_ = set(open_)
+        step = self.e.chunk * self.count
         for a in range(0, size, step):
             lo, hi = np.searchsorted(self.gpos, [a, a + step])
             u, d, h = self._exchange(*self._successors(self.keys[lo:hi], self.gpos[lo:hi], report))
@@ -364,28 +319,30 @@ class Worker:
             clock = self._tick("set", clock)
             order = np.argsort(d[fresh])
             nk, nd = take(take(u, fresh), order), d[fresh][order]
-            self._events(nk, nd, skip, report.events)
+            for name, i in self.e.events(nk, open_).items():  # the first round finding it
+                report.events[name] = int(nd[i])
+                open_.discard(name)
             report.keys.append(nk)
             report.disc.append(nd)
             self._tick("properties", clock)
-        self.next_keys = np.concatenate(report.keys) if report.keys else self.e.layout.empty()
+        self.next_keys = np.concatenate(report.keys) if report.keys else self.layout.empty()
         disc = np.concatenate(report.disc) if report.disc else np.zeros(0, np.int64)
-        return {"disc": disc, "keys": self.next_keys if self.search.keep_levels else None,
+        return {"disc": disc, "keys": self.next_keys if self.engine.keep_levels else None,
                 "events": report.events, "dead": report.dead, "counts": report.counts,
                 "transitions": report.transitions, "grew": report.grew}
 
     def cut(self, p_stop: int, cut_disc: int | None) -> tuple[int, np.ndarray]:
         """Transitions from the frontier's parents up to ``p_stop``, and steps per instance
         up to discovery ``cut_disc`` (or of those parents)."""
-        e, chunk = self.e, self.search.chunk
+        n, chunk = self.n_inst, self.e.chunk
         hi = int(np.searchsorted(self.gpos, p_stop, side="right"))
-        transitions, counts = 0, np.zeros(e.n_inst, np.int64)
+        transitions, counts = 0, np.zeros(n, np.int64)
         for lo in range(0, hi, chunk):
-            succ, parent, inst, _, _ = e.expand(self.keys[lo:min(lo + chunk, hi)])
+            succ, parent, inst, _, _ = self.e.vm.expand(self.keys[lo:min(lo + chunk, hi)])
             transitions += len(succ)
             if cut_disc is not None:
-                inst = inst[self.gpos[lo + parent] * e.n_inst + inst <= cut_disc]
-            counts += np.bincount(inst, minlength=e.n_inst)
+                inst = inst[self.gpos[lo + parent] * n + inst <= cut_disc]
+            counts += np.bincount(inst, minlength=n)
         return transitions, counts
 
     def summary(self) -> dict:
@@ -401,15 +358,13 @@ class Worker:
         discoveries and hashes; dead ends and counts go into ``report``."""
         e = self.e
         if not len(keys):
-            return e.layout.empty(), np.zeros(0, np.int64), np.zeros(0, np.uint64)
+            return self.layout.empty(), np.zeros(0, np.int64), np.zeros(0, np.uint64)
         clock = time.perf_counter()
-        succ, parent, inst, counts, moved = e.expand(keys)
-        dead = Chunk.positions(~moved)
-        dead = [int(r) for r in dead[dead < len(keys)]]
-        report.dead += [(int(gpos[r]), kind) for r, kind in zip(dead, self.search._classify(keys, dead))]
+        succ, parent, inst, counts, dead = e.candidates(keys)
+        report.dead += [(int(gpos[r]), kind) for r, kind in dead]
         report.counts += counts
         report.transitions += len(succ)
-        disc = gpos[parent] * e.n_inst + inst
+        disc = gpos[parent] * self.n_inst + inst
         clock = self._tick("expand", clock)
         if e.canon is None:
             return succ, disc, hash_keys(succ)
@@ -462,22 +417,6 @@ class Worker:
                     _write(self.outs[q], a)
         except Exception as exc:  # raised again by the main thread
             failed.append(exc)
-
-    def _events(self, keys: np.ndarray, disc: np.ndarray, skip: set, found: dict) -> None:
-        """The first discovery in ``keys`` (sorted by ``disc``) deciding each open property."""
-        checks = self.search.checks
-        for p in self.search.always:
-            if p.name not in skip:
-                bad = np.flatnonzero(~checks[p.name](keys))
-                if len(bad):
-                    found[p.name] = int(disc[bad[0]])
-                    skip.add(p.name)
-        for p in self.search.sometimes:
-            if "?" + p.name not in skip:
-                hit = np.flatnonzero(checks[p.name](keys))
-                if len(hit):
-                    found["?" + p.name] = int(disc[hit[0]])
-                    skip.add("?" + p.name)
 
 
 def _peak_rss() -> int:

@@ -1,344 +1,320 @@
-"""Explicit-state breadth-first search with shortest counterexamples.
+"""The explicit-state search: one front door, one breadth-first loop, every engine behind it.
 
-:func:`explore` visits every reachable state once, level by level, keeping a
-parent pointer per state. Properties are evaluated when a state is first
-found, so the first violation of an invariant (and the first state reaching
-a ``sometimes`` goal) lies at the least possible depth: its trace, rebuilt
-from parent pointers, is a shortest one. States with no enabled step are
-classified as terminal, at the bound, or deadlocked.
+:func:`explore` visits every reachable state once, level by level. An
+engine (:mod:`checker.explicit.engine`) expands each level chunk by chunk;
+this loop keeps what every engine shares: the limits, the stop rule, the
+progress reports, a parent position and an instance per state (the parent
+pointers of traces), and the verdicts. Properties are decided when a state
+is first found, so the first violation of an invariant (and the first state
+reaching a ``sometimes`` goal) lies at the least depth: its trace, rebuilt
+from the parent pointers and replayed through the model, is a shortest one.
+Where the search must stop inside a chunk (a violation, the state limit)
+it keeps exactly what a one-state-at-a-time search would have kept, so every
+engine gives the same counts. ``eventually`` properties are checked after a
+complete search on the explored graph (:mod:`checker.explicit.liveness`).
 """
 from __future__ import annotations
 
 import resource
 import time
-from array import array
-from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
-from ..core.compile import compile_predicate, compile_successors
+import numpy as np
+
 from ..core.contract import Model
-from ..errors import CheckerBug, ModelError, Unsupported, UsageError
+from ..errors import CheckerBug, Unsupported, UsageError
+from ..results.result import DEADLOCK, PropertyResult, Result, Stats, Verdict
+from ..results.trace import Trace
+from .compiled import StateEngine, successor_function
+from .engine import Engine, Expansion
+from .ends import AT_BOUND, DEADLOCK_END, TERMINAL
 from .liveness import Graph, check_leads_to
-from ..results.result import DEADLOCK, CheckResult, PropertyResult, Stats, Verdict
-from ..core.schema import State
-from ..results.trace import Step, Trace
+from .options import Options, Progress
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on a search; hitting any makes the verdicts INCOMPLETE, never HOLDS."""
-
-    max_states: int | None = None
-    max_depth: int | None = None
-    timeout: float | None = None
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A snapshot handed to the progress callback."""
-
-    states: int
-    queue: int
-    depth: int
-    seconds: float
-
-    @property
-    def rate(self) -> float:
-        """States per second so far."""
-        return self.states / self.seconds if self.seconds else 0.0
-
-
-ENGINES = ("compiled", "interpreted")
-"""How successors are computed: source compiled from the traced model, or the model run
-directly. ``explore(engine="auto")`` compiles unless the model uses a construct the
-tracer cannot follow, and then interprets (the result's statistics say which ran)."""
-
-
-def explore(model: Model, *, stop_at_first: bool = False, limits: Limits = Limits(),
-            on_progress: Callable[[Progress], None] | None = None,
-            progress_every: float = 3.0, meta: dict | None = None,
-            engine: str = "auto", liveness: bool = True,
-            stop_when_violated: tuple[str, ...] = ()) -> CheckResult:
-    """Search every reachable state of ``model`` breadth-first.
-
-    With ``stop_at_first`` the search ends at the first violated invariant
-    (or deadlock); otherwise it goes on and reports every property.
-    With ``stop_when_violated`` it ends once every named invariant (or
-    ``deadlock_free``) is violated. ``eventually`` properties are checked on
-    the explored graph after a complete search (:mod:`checker.liveness`)
-    unless ``liveness`` is False.
-    """
-    if engine not in ("auto", *ENGINES):
-        raise UsageError(f"unknown engine {engine!r}; choose auto or one of {', '.join(ENGINES)}")
+def explore(model: Model, options: Options = Options()) -> Result:
+    """Search every reachable state of ``model`` breadth-first, as ``options`` say."""
     known = {p.name for p in model.properties if p.kind == "always"} | {DEADLOCK}
-    unknown = [n for n in stop_when_violated if n not in known]
+    unknown = [n for n in options.stop_when if n not in known]
     if unknown:
         raise UsageError(f"cannot stop on {unknown}: not invariants of model {model.name}")
-    search = _Search(model, stop_at_first, limits, on_progress, progress_every, meta or {},
-                     engine, liveness)
-    search.stop_when = tuple(stop_when_violated)
-    return search.run()
+    engine = open_engine(model, options)
+    try:
+        return Search(model, options, engine).run()
+    finally:
+        engine.release()
 
 
-def successor_function(model: Model, engine: str = "auto"):
-    """``(successors, validate, engine used)``; ``successors(state) -> [(instance, next)]``.
-
-    ``validate(state)`` (compiled engine only) raises ModelError if a computed
-    value left its domain; the interpreted engine checks every assignment itself.
-    """
-    if engine in ("auto", "compiled"):
+def open_engine(model: Model, options: Options) -> Engine:
+    """The engine ``options`` ask for: the vector engine (over several processes, with
+    symmetry) where asked or implied, else one state at a time. A model the tracer cannot
+    follow runs on the interpreted engine (unless symmetry needs the vector engine)."""
+    if options.engine == "vector" or options.workers > 1 or options.symmetry is not None:
+        from .vector import VectorEngine
         try:
-            return (*compile_successors(model), "compiled")
+            engine = VectorEngine(model, options.symmetry, options.chunk)
         except Unsupported:
-            if engine == "compiled":
+            if options.symmetry is not None:
                 raise
-    schema = model.schema
-    reader = schema.view(model.initial_states[0])
-    writer = schema.view(list(model.initial_states[0]))
-    insts = [(i, inst.action.guard, inst.action.effect, inst.args)
-             for i, inst in enumerate(model.instances)]
-
-    def successors(state):
-        reader._v = state
-        out = []
-        for i, guard, effect, args in insts:
-            if guard(reader, *args):
-                writer._v = list(state)
-                if effect(writer, *args) is not None:
-                    raise ModelError(f"model {model.name}: effect of {model.instances[i].action.name} "
-                                     "returned a value; an effect assigns to the view and returns None")
-                out.append((i, tuple(writer._v)))
-        return out
-    return successors, None, "interpreted"
+            return StateEngine(model, "auto", options.chunk)
+        if options.workers > 1:
+            from .parallel import ParallelEngine, can_fork
+            if can_fork():
+                return ParallelEngine(engine, options.workers)
+        return engine
+    return StateEngine(model, options.engine, options.chunk)
 
 
-class StopRule:
-    """When a search stops early: every name in ``stop_when`` broken, or, with
-    ``stop_at_first``, any invariant or deadlock freedom. Shared by the engines."""
+class Search:
+    """One run of the loop: the levels' parent pointers and what has been decided."""
 
-    stop_when: tuple[str, ...] = ()
-    stop_at_first: bool = False
-    violated_at: dict
-    deadlock_at: object = None
+    def __init__(self, model: Model, options: Options, engine: Engine):
+        self.model, self.options, self.e = model, options, engine
+        self.always = [p.name for p in model.properties
+                       if p.kind == "always" and p.name not in engine.not_checked]
+        self.sometimes = [p.name for p in model.properties
+                          if p.kind == "sometimes" and p.name not in engine.not_checked]
+        self.keep_levels = (options.liveness and not engine.no_liveness
+                            and any(p.kind == "eventually" for p in model.properties))
+        self.violated_at: dict[str, tuple[int, int]] = {}   # (depth, position)
+        self.reached_at: dict[str, tuple[int, int]] = {}
+        self.deadlock_at: tuple[int, int] | None = None
+        self.parents: list[np.ndarray] = []  # per level: each state's parent position
+        self.vias: list[np.ndarray] = []     # per level: the instance that found it
+        self.levels: list[Any] = []          # the levels themselves, when liveness needs them
+        self.explored: Graph | None = None
+        if self.keep_levels:
+            engine.keep()
+
+    # -- what is decided ----------------------------------------------------------------
+
+    def _open(self) -> set[str]:
+        """Invariants not yet violated and goals (``?goal``) not yet reached."""
+        return ({n for n in self.always if n not in self.violated_at}
+                | {"?" + n for n in self.sometimes if n not in self.reached_at})
 
     def _broken(self, name: str) -> bool:
         return self.deadlock_at is not None if name == DEADLOCK else name in self.violated_at
 
     def _must_stop(self) -> bool:
-        if self.stop_when:
-            return all(self._broken(n) for n in self.stop_when)
-        return self.stop_at_first and (bool(self.violated_at) or self.deadlock_at is not None)
+        if self.options.stop_when:
+            return all(self._broken(n) for n in self.options.stop_when)
+        return self.options.stop_at_first and (bool(self.violated_at) or self.deadlock_at is not None)
 
+    def _stop_parent(self, events: dict[str, int]) -> int | None:
+        """The first parent after whose expansion a one-state-at-a-time search would stop,
+        given ``events``: property -> parent at which it breaks (``deadlock_free`` included)."""
+        when = self.options.stop_when
+        if when:
+            if not all(self._broken(n) or n in events for n in when):
+                return None
+            return max((events[n] for n in when if not self._broken(n)), default=None)
+        if self.options.stop_at_first:
+            inv = [p for n, p in events.items() if not n.startswith("?")]
+            return min(inv) if inv else None
+        return None
 
-class _Search(StopRule):
-    def __init__(self, model, stop_at_first, limits, on_progress, progress_every, meta, engine,
-                 liveness):
-        self.engine, self.liveness = engine, liveness
-        self.model, self.stop_at_first, self.limits = model, stop_at_first, limits
-        self.on_progress, self.progress_every, self.meta = on_progress, progress_every, meta
-        self.index: dict[State, int] = {}
-        self.states: list[State] = []
-        self.parent = array("q")
-        self.via = array("l")
-        self.always = [p for p in model.properties if p.kind == "always"]
-        self.sometimes = [p for p in model.properties if p.kind == "sometimes"]
-        self.violated_at: dict[str, int] = {}
-        self.reached_at: dict[str, int] = {}
-        self.deadlock_at: int | None = None
+    def _record(self, found: dict[str, int], depth: int, offset: int, limit: int | None) -> None:
+        for name, i in found.items():
+            if limit is not None and i >= limit:
+                continue
+            if name.startswith("?"):
+                self.reached_at[name[1:]] = (depth, offset + i)
+            else:
+                self.violated_at[name] = (depth, offset + i)
 
-    # -- discovery ------------------------------------------------------------
-    def _predicates(self, compiled: bool) -> None:
-        """State-tuple predicates of the invariants and goals still to be decided."""
-        def interpreted(p):
-            view = self.model.schema.view(self.model.initial_states[0])
+    def _count_dead(self, stats: Stats, dead: list[tuple[int, str]], depth: int) -> None:
+        """Count states without successors by kind; the first deadlock is where one was found."""
+        for pos, kind in dead:
+            if kind == TERMINAL:
+                stats.terminal_states += 1
+            elif kind == AT_BOUND:
+                stats.at_bound_states += 1
+            else:
+                stats.deadlock_states += 1
+                if self.deadlock_at is None:
+                    self.deadlock_at = (depth, pos)
 
-            def check(state):
-                view._v = state
-                return p.check(view)
-            return check
-        make = (lambda p: compile_predicate(self.model, p.check, p.name)) if compiled else interpreted
-        self.open_always = [(p.name, make(p)) for p in self.always]
-        self.open_sometimes = [(p.name, make(p)) for p in self.sometimes]
+    def _cut(self, x: Expansion, total: int) -> tuple[str, int, int | None, int | None]:
+        """Where a one-state-at-a-time search would stop in this chunk: the reason (or ""),
+        the new states it keeps, the last parent it expands and the last discovery it keeps
+        (at the state limit)."""
+        n, limit = self.e.instances, self.options.limits.max_states
+        events = {name: int(x.disc[i]) // n for name, i in x.events.items()}
+        first_dead = next((p for p, kind in x.dead if kind == DEADLOCK_END), None)
+        if first_dead is not None and self.deadlock_at is None:
+            events[DEADLOCK] = first_dead
+        cut_disc = int(x.disc[limit - total]) if limit is not None and total + len(x.disc) > limit else None
+        p_must = self._stop_parent(events)
+        if cut_disc is not None and (p_must is None or cut_disc // n <= p_must):
+            return f"state limit {limit}", limit - total, cut_disc // n, cut_disc
+        if p_must is not None:
+            return "first violation", int(np.searchsorted(x.disc // n, p_must, side="right")), p_must, None
+        return "", len(x.disc), None, None
 
-    def _add(self, state: State, parent: int, via: int) -> int:
-        sid = len(self.states)
-        self.index[state] = sid
-        self.states.append(state)
-        self.parent.append(parent)
-        self.via.append(via)
-        for name, check in self.open_always:
-            if not check(state):
-                self.violated_at[name] = sid
-                self.open_always = [x for x in self.open_always if x[0] != name]
-        for name, check in self.open_sometimes:
-            if check(state):
-                self.reached_at[name] = sid
-                self.open_sometimes = [x for x in self.open_sometimes if x[0] != name]
-        return sid
+    # -- the loop -------------------------------------------------------------------------
 
-    # -- the search -----------------------------------------------------------
-    def run(self) -> CheckResult:
-        model, limits = self.model, self.limits
-        stats = Stats()
-        succ, valid, stats.engine = successor_function(model, self.engine)
-        self.succ = succ
-        self._predicates(stats.engine == "compiled")
-        action_of = [model.actions.index(inst.action) for inst in model.instances]
-        fired = [0] * len(model.actions)
-        terminal, at_bound = model.terminal, model.at_bound
-        reader = model.schema.view(model.initial_states[0])
-        start = time.perf_counter()
-        last_report = start
+    def run(self) -> Result:
+        e, options, limits, n = self.e, self.options, self.options.limits, self.e.instances
+        stats = Stats(engine=e.name, workers=e.workers)
+        fired = np.zeros(n, np.int64)
+        start = last_report = time.perf_counter()
         deadline = start + limits.timeout if limits.timeout else None
-        for s in model.initial_states:
-            self._add(s, -1, -1)
-        stats.levels.append(len(model.initial_states))
-        index, add, states = self.index, self._add, self.states
-        level_start, level_end, depth = 0, len(states), 0
+        level = e.initial()
+        self._record(e.events(level, self._open()), 0, 0, None)
+        self.parents.append(np.full(e.size(level), -1, np.int64))
+        self.vias.append(np.full(e.size(level), -1, np.int64))
+        depth, total, transitions = 0, e.size(level), 0
         stop = "first violation" if self._must_stop() else ""
-        transitions = 0
-        grew_past_limit = False
-        while level_start < level_end and not stop:
+        via_dtype = np.uint8 if n <= 256 else np.int32
+        while e.size(level) and not stop:
+            size = e.size(level)
+            parent_dtype = np.int32 if size < 2**31 else np.int64
+            if self.keep_levels:
+                self.levels.append(level)
             at_limit = limits.max_depth is not None and depth >= limits.max_depth
-            for sid in range(level_start, level_end):
-                state = states[sid]
-                out = succ(state)
-                for i, nxt in out:
-                    fired[action_of[i]] += 1
-                    if nxt not in index:
-                        if at_limit:  # expand the last allowed level, add nothing beyond it
-                            grew_past_limit = True
-                            continue
-                        if limits.max_states is not None and len(states) >= limits.max_states:
-                            stop = f"state limit {limits.max_states}"
-                            break
-                        if valid is not None:
-                            valid(nxt)
-                        add(nxt, sid, i)
-                transitions += len(out)
+            grew = False
+            parts, parents, vias = [], [], []
+            level_n = 0  # states of the next level so far
+            for lo in range(0, size, e.chunk):
+                x = e.expand(level, lo, min(lo + e.chunk, size), at_limit, self._open())
+                grew = grew or x.grew
+                stop, take_n, p_stop, cut_disc = self._cut(x, total)
+                if p_stop is not None:
+                    t, counts = x.recount(p_stop, cut_disc)
+                    last_dead = p_stop if stop == "first violation" else p_stop - 1
+                    dead = [(p, kind) for p, kind in x.dead if p <= last_dead]
+                else:
+                    t, counts, dead = x.transitions, x.counts, x.dead
+                transitions += t
+                fired += counts
+                self._count_dead(stats, [(lo + p, kind) for p, kind in dead], depth)
+                self._record(x.events, depth + 1, level_n, take_n)
+                if take_n:
+                    parts.append(e.head(x.new, take_n))
+                    parents.append((x.disc[:take_n] // n + lo).astype(parent_dtype))
+                    vias.append((x.disc[:take_n] % n).astype(via_dtype))
+                    total += take_n
+                    level_n += take_n
                 if stop:
                     break
-                if not out:
-                    reader._v = state
-                    if terminal is not None and terminal(reader):
-                        stats.terminal_states += 1
-                    elif at_bound is not None and at_bound(reader):
-                        stats.at_bound_states += 1
-                    else:
-                        stats.deadlock_states += 1
-                        if self.deadlock_at is None:
-                            self.deadlock_at = sid
-                if self._must_stop():
-                    stop = "first violation"
+                now = time.perf_counter()
+                if deadline is not None and now > deadline:
+                    stop = f"time limit {limits.timeout:g}s"
                     break
-                if sid & 1023 == 0:
-                    now = time.perf_counter()
-                    if deadline is not None and now > deadline:
-                        stop = f"time limit {limits.timeout:g}s"
-                        break
-                    if self.on_progress and now - last_report >= self.progress_every:
-                        last_report = now
-                        self.on_progress(Progress(len(states), len(states) - sid,
-                                                  depth, now - start))
-            else:
-                if at_limit:
-                    if grew_past_limit:
-                        stop = f"depth limit {limits.max_depth}"
-                    break
-                level_start, level_end = level_end, len(states)
-                if level_start < level_end:
-                    depth += 1
-                    stats.levels.append(level_end - level_start)
-                continue
-            break
-        stats.states = len(states)
-        stats.transitions = transitions
-        stats.depth = depth
-        stats.action_counts = {a.name: n for a, n in zip(model.actions, fired)}
-        stats.complete = not stop
-        stats.stopped_by = stop
-        properties = self._verdicts(stats)  # includes the liveness checks
+                queued = size - min(lo + e.chunk, size) + level_n
+                if options.on_progress and queued and now - last_report >= options.progress_every:
+                    last_report = now
+                    options.on_progress(Progress(total, queued, depth, now - start))
+            if parts:
+                self.parents.append(np.concatenate(parents))
+                self.vias.append(np.concatenate(vias))
+            level = e.join(parts)
+            if stop:
+                break
+            if at_limit:
+                if grew:
+                    stop = f"depth limit {limits.max_depth}"
+                break
+            if e.size(level):
+                depth += 1
+        stats.states, stats.transitions, stats.depth = total, transitions, depth
+        stats.levels = [len(p) for p in self.parents[:depth + 1]]
+        by_action = np.bincount([self.model.actions.index(i.action) for i in self.model.instances],
+                                weights=fired, minlength=len(self.model.actions))
+        stats.action_counts = {a.name: int(k) for a, k in zip(self.model.actions, by_action)}
+        stats.complete, stats.stopped_by = not stop, stop
+        properties = self._verdicts(stats)  # the liveness check included
+        summary = e.close()
+        stats.phases = dict(summary.get("phases", {}))
+        if "set_bytes" in summary:
+            stats.phases["set_bytes"] = summary["set_bytes"]
         stats.seconds = time.perf_counter() - start
-        stats.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        return CheckResult(model=model.name, config=self.meta.get("config", ""),
-                           variants=tuple(self.meta.get("variants", ())),
-                           constants=dict(self.meta.get("constants", {})),
-                           properties=properties, stats=stats)
+        stats.peak_rss_bytes = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+                                + summary.get("rss", 0))
+        return Result.of(self.model, properties, stats=stats)
 
-    # -- verdicts -------------------------------------------------------------
+    # -- verdicts and traces -----------------------------------------------------------------
+
     def _verdicts(self, stats: Stats) -> list[PropertyResult]:
-        def leads_to(p):
-            graph = Graph(self.model, self.states, self.index, self.parent, self.via, self.succ)
-            return check_leads_to(graph, p)
-        return decide(self.model, stats, violated_at=self.violated_at, reached_at=self.reached_at,
-                      deadlock_at=self.deadlock_at, trace=self._trace, leads_to=leads_to,
-                      liveness=self.liveness, stop_when=self.stop_when, meta=self.meta)
+        """Every property's verdict from what the search found; ``eventually`` properties
+        are checked now, on the explored graph, if the search is complete."""
+        not_checked = dict(self.e.not_checked)
+        if self.e.no_liveness:
+            not_checked.update({p.name: self.e.no_liveness for p in self.model.properties
+                                if p.kind == "eventually"})
+        found = {"always": (self.violated_at, Verdict.VIOLATED, Verdict.HOLDS, "counterexample"),
+                 "sometimes": (self.reached_at, Verdict.REACHED, Verdict.UNREACHED, "witness")}
+        out = []
+        for p in self.model.properties:
+            r = PropertyResult(p.name, p.kind, Verdict.INCOMPLETE, p.source, p.doc)
+            if p.name in not_checked:
+                r.verdict, r.note = Verdict.NOT_CHECKED, not_checked[p.name]
+            elif p.kind in found:
+                at, hit, missed, kind = found[p.kind]
+                if p.name in at:
+                    r.verdict, r.trace = hit, self._trace(at[p.name], p.name, kind)
+                elif stats.complete:
+                    r.verdict = missed
+            elif not self.options.liveness:
+                r.verdict = Verdict.NOT_CHECKED
+                r.note = "liveness not checked (turned off)"
+            elif stats.complete:
+                r.trace = check_leads_to(self._graph(), p)
+                r.verdict = Verdict.HOLDS if r.trace is None else Verdict.VIOLATED
+            out.append(r)
+        if self.model.check_deadlock:
+            r = PropertyResult(DEADLOCK, "always", Verdict.INCOMPLETE,
+                               "built in: some step is enabled unless terminal or at the bound",
+                               "no reachable state without an enabled step, "
+                               "other than terminal and at-bound states")
+            if self.deadlock_at is not None:
+                r.verdict = Verdict.VIOLATED
+                r.trace = self._trace(self.deadlock_at, DEADLOCK, "counterexample")
+            elif stats.complete:
+                r.verdict = Verdict.HOLDS
+            out.append(r)
+        if stats.stopped_by == "first violation":
+            when = self.options.stop_when
+            why = "not decided: " + (f"the search stopped once {', '.join(when)} were violated"
+                                     if when else "the search stopped at the first violation")
+        else:
+            why = f"search stopped by the {stats.stopped_by} before a verdict"
+        for r in out:
+            if r.verdict is Verdict.INCOMPLETE:
+                r.note = why
+        return out
 
-    def _trace(self, sid: int, goal: str, kind: str) -> Trace:
-        path = []
-        while self.parent[sid] >= 0:
-            path.append(Step(self.model.instances[self.via[sid]], self.states[sid]))
-            sid = self.parent[sid]
-        path.reverse()
-        trace = Trace(self.model, self.states[sid], path, goal=goal, kind=kind, meta=dict(self.meta))
+    def _graph(self) -> Graph:
+        """The explored graph as :mod:`checker.explicit.liveness` wants it."""
+        if self.explored is None:
+            states = [s for level in self.levels for s in self.e.unpack(level)]
+            offsets = np.cumsum([0] + [len(p) for p in self.parents])
+            parent = [-1] * len(self.parents[0])
+            via = [-1] * len(self.parents[0])
+            for d in range(1, len(self.levels)):
+                parent += (self.parents[d] + offsets[d - 1]).tolist()
+                via += self.vias[d].astype(np.int64).tolist()
+            succ = successor_function(self.model)[0]
+            self.explored = Graph(self.model, states, self.e.index(states), parent, via, succ)
+        return self.explored
+
+    def _trace(self, at: tuple[int, int], goal: str, kind: str) -> Trace:
+        """The trace to the state at ``(depth, position)``, replayed and checked."""
+        depth, i = at
+        insts = []
+        while depth > 0:
+            insts.append(int(self.vias[depth][i]))
+            i = int(self.parents[depth][i])
+            depth -= 1
+        initial, steps = self.e.replay(i, insts[::-1])
+        trace = Trace(self.model, initial, steps, goal=goal, kind=kind)
         trace.validate()
-        if kind == "witness" and not self.model.property(goal).check(self.model.schema.view(trace.final)):
-            raise CheckerBug(f"witness for {goal} does not reach its goal")
+        view = self.model.schema.view(trace.final)
+        if goal == DEADLOCK:
+            if self.model.successors(trace.final):
+                raise CheckerBug(f"{self.e.name} engine: a deadlock trace ends in a state with successors")
+        elif bool(self.model.property(goal).check(view)) != (kind == "witness"):
+            raise CheckerBug(f"{self.e.name} engine: the {kind} for {goal} does not end where it should")
         return trace
 
-
-def decide(model: Model, stats: Stats, *, violated_at: dict[str, int], reached_at: dict[str, int],
-           deadlock_at: int | None, trace: Callable[[int, str, str], Trace],
-           leads_to: Callable[[object], Trace | None], liveness: bool,
-           stop_when: tuple[str, ...] = (), meta: dict | None = None,
-           not_checked: dict[str, str] | None = None) -> list[PropertyResult]:
-    """Every property's verdict from what a search found; shared by the explicit engines.
-
-    ``trace(state id, goal, kind)`` rebuilds a trace; ``leads_to(property)``
-    checks a liveness property after a complete search; ``not_checked``
-    names properties the engine could not check, with the reason.
-    """
-    not_checked = not_checked or {}
-    found = {"always": (violated_at, Verdict.VIOLATED, Verdict.HOLDS, "counterexample"),
-             "sometimes": (reached_at, Verdict.REACHED, Verdict.UNREACHED, "witness")}
-    out = []
-    for p in model.properties:
-        r = PropertyResult(p.name, p.kind, Verdict.INCOMPLETE, p.source, p.doc)
-        if p.name in not_checked:
-            r.verdict, r.note = Verdict.NOT_CHECKED, not_checked[p.name]
-        elif p.kind in found:
-            at, hit, missed, kind = found[p.kind]
-            if p.name in at:
-                r.verdict, r.trace = hit, trace(at[p.name], p.name, kind)
-            elif stats.complete:
-                r.verdict = missed
-        elif not liveness:
-            r.verdict = Verdict.NOT_CHECKED
-            r.note = "liveness not checked (turned off)"
-        elif stats.complete:
-            r.trace = leads_to(p)
-            r.verdict = Verdict.HOLDS if r.trace is None else Verdict.VIOLATED
-            if r.trace is not None:
-                r.trace.meta = dict(meta or {})
-        out.append(r)
-    if model.check_deadlock:
-        r = PropertyResult(DEADLOCK, "always", Verdict.INCOMPLETE,
-                           "built in: some step is enabled unless terminal or at the bound",
-                           "no reachable state without an enabled step, "
-                           "other than terminal and at-bound states")
-        if deadlock_at is not None:
-            r.verdict = Verdict.VIOLATED
-            r.trace = trace(deadlock_at, DEADLOCK, "counterexample")
-        elif stats.complete:
-            r.verdict = Verdict.HOLDS
-        out.append(r)
-    if stats.stopped_by == "first violation":
-        why = "not decided: " + (f"the search stopped once {', '.join(stop_when)} were "
-                                 "violated" if stop_when
-                                 else "the search stopped at the first violation")
-    else:
-        why = f"search stopped by the {stats.stopped_by} before a verdict"
-    for r in out:
-        if r.verdict is Verdict.INCOMPLETE:
-            r.note = why
-    return out

@@ -1,60 +1,51 @@
-"""Breadth-first search a whole frontier at a time, with numpy, from the traced paths.
+"""The vector engine: breadth-first search a frontier chunk at a time, with numpy.
 
-The engine is compiled from the same paths as every other one
-(:func:`checker.symbolic.trace_instance`): each instance's paths form a
-decision tree whose tests become bit masks over a chunk of the frontier
-(each distinct test evaluated once per chunk, on columns unpacked from the
-packed states) and whose leaves become word arithmetic on the packed
-parents (:mod:`checker.pack`): clear the fields the path changes, or in
+The model is compiled from the same traced paths as every other engine
+(:func:`checker.core.paths.trace_instance`): each instance's decision tree
+has its tests evaluated as bit masks over a chunk of the frontier
+(:mod:`checker.explicit.chunk`, on columns unpacked from packed states) and
+its leaves become word arithmetic on the packed parents
+(:mod:`checker.explicit.pack`): clear the fields the path changes, or in
 their new values. Properties are the same trees over
-:func:`checker.symbolic.predicate_paths`.
+:func:`checker.core.paths.predicate_paths`.
 
-The search reproduces :func:`checker.explore.explore` exactly: the frontier
-is expanded in chunks of consecutive states; a chunk's candidates
-``(parent, instance, successor)`` are deduplicated by sorting their hashes,
-each successor keeping its first discovery (least ``parent * instances +
-instance``: the order in which the explicit search meets it), and are then
-added to a :class:`~checker.pack.StateSet` of every state seen. Chunks run
-in frontier order, so the new states of a level come out numbered exactly
-as the explicit search numbers them: same counts, same first violations,
-same traces. Per state the search keeps the packed key in the set and a
-parent index and instance number per level; traces are rebuilt from those,
-replayed through the model and, step by step, through this engine's own
-successor computation (a mismatch is a :class:`~checker.errors.CheckerBug`).
+As an engine behind :func:`checker.explicit.search.explore`, it expands a
+chunk of consecutive states at once: the candidates ``(parent, instance,
+successor)`` are deduplicated by sorting their hashes, each successor
+keeping its first discovery (least ``parent * instances + instance``), and
+are added to a :class:`~checker.explicit.pack.StateSet` of every state seen;
+the new ones come out sorted by discovery, as the search loop wants them.
+Per state it keeps only the packed key in the set. Traces are replayed
+through the model and, step by step, through this engine's own successor
+computation (a mismatch is a :class:`~checker.errors.CheckerBug`).
 
-Liveness (``eventually``) is checked as :func:`checker.explore.explore`
-does, on the explicit graph, which this engine then rebuilds from every
-level's keys: that costs the explicit search's memory, so large runs turn
-it off (``liveness=False``: the properties are NOT CHECKED, never HOLDS).
-A model the tracer cannot follow is explored by :func:`checker.explore.explore`
-instead (its ``stats.engine`` says which engine ran). With a
-:class:`checker.symmetry.Symmetry`, successors are replaced by canonical
-representatives of their orbits before deduplication. With ``workers`` > 1
-the same search runs over several processes (:mod:`checker.parallel`), with
-the same result.
+With a :class:`~checker.explicit.symmetry.Symmetry`, successors are
+replaced by canonical representatives of their orbits before
+deduplication; liveness is then not checked, nor the properties the
+symmetry declares not invariant.
 """
 from __future__ import annotations
 
-import resource
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ..core.compile import compile_predicate, compile_successors
+from ..core.compile import compile_predicate
 from ..core.contract import Model
-from ..core.decisions import Leaf, Node, instance_tree, map_leaves
+from ..core.decisions import instance_tree, map_leaves
 from ..core.decisions import tree as decision_tree
-from ..core.expr import Const, Expr, Slot, negate
+from ..core.expr import Const, Slot
 from ..core.paths import Path, predicate_paths, trace_instance
-from ..errors import CheckerBug, ModelError, Unsupported, UsageError
-from ..results.result import DEADLOCK, CheckResult, PropertyResult, Stats
-from ..results.trace import Step, Trace
-from .liveness import Graph, check_leads_to
+from ..core.schema import State
+from ..errors import CheckerBug, ModelError, Unsupported
+from ..results.trace import Step
+from .chunk import Chunk, Rows, walk
+from .ends import Ends
+from .engine import Engine, Expansion
 from .numpy_expr import ExprCompiler
 from .pack import Layout, StateSet, hash_keys, int_dtype, same, take
-from .search import Limits, Progress, StopRule, decide, explore
 
 if TYPE_CHECKING:
     from .symmetry import Symmetry
@@ -63,138 +54,11 @@ CHUNK = 1 << 17
 """Frontier states expanded together: big enough to amortise numpy's per-call cost,
 small enough that a chunk's candidates sort in cache."""
 
-
-def explore_vector(model: Model, *, stop_at_first: bool = False, limits: Limits = Limits(),
-                   on_progress: Callable[[Progress], None] | None = None,
-                   progress_every: float = 3.0, meta: dict | None = None,
-                   liveness: bool = True, stop_when_violated: tuple[str, ...] = (),
-                   symmetry: "Symmetry | None" = None, chunk: int = CHUNK,
-                   workers: int = 1) -> CheckResult:
-    """Search every reachable state of ``model`` breadth-first, a frontier chunk at a time.
-
-    Same arguments and result as :func:`checker.explore.explore` (whose
-    ``engine`` here is ``"vector"``). ``symmetry`` (a
-    :class:`checker.symmetry.Symmetry`) explores one representative per
-    orbit of states: counts are then of representatives, and traces are
-    concrete paths of the model that reach a state of the goal's orbit.
-    ``workers`` > 1 searches with that many processes (:mod:`checker.parallel`):
-    the same result, ``stats.workers`` says how many ran.
-    """
-    if workers < 1:
-        raise UsageError(f"workers must be at least 1, not {workers}")
-    known = {p.name for p in model.properties if p.kind == "always"} | {DEADLOCK}
-    unknown = [n for n in stop_when_violated if n not in known]
-    if unknown:
-        raise UsageError(f"cannot stop on {unknown}: not invariants of model {model.name}")
-    try:
-        engine = VectorEngine(model, symmetry)
-    except Unsupported:
-        if symmetry is not None:
-            raise
-        return explore(model, stop_at_first=stop_at_first, limits=limits, on_progress=on_progress,
-                       progress_every=progress_every, meta=meta, liveness=liveness,
-                       stop_when_violated=stop_when_violated)
-    args = (engine, stop_at_first, tuple(stop_when_violated), limits, on_progress,
-            progress_every, meta or {}, liveness, chunk)
-    if workers > 1:
-        from .parallel import ParallelSearch, can_fork
-        if can_fork():
-            return ParallelSearch(*args, workers=workers).run()
-    return _Search(*args).run()
+PHASES = ("expand", "dedup", "symmetry", "set", "properties")
+"""Where the engine's time goes, in the order a chunk goes through them."""
 
 
-# ---- decision trees over a chunk ------------------------------------------------
-
-class Chunk:
-    """Consecutive states of a level: packed keys, columns and tests evaluated on demand.
-
-    A subset of the chunk is a bit mask (``uint64`` words, bit ``i`` of word
-    ``w`` for state ``64 w + i``): walking a decision tree then costs one
-    ``&`` per test, whatever the subset's size, and every distinct test is
-    evaluated once per chunk however many trees share it.
-    """
-
-    def __init__(self, layout: Layout, keys: np.ndarray, xc: "ExprCompiler"):
-        self.layout, self.keys, self.n, self.xc = layout, keys, len(keys), xc
-        self.nwords = (self.n + 63) // 64
-        self._cols: dict[int, np.ndarray] = {}
-        self._tests: dict[Expr, np.ndarray] = {}
-        self.all = self.bits(np.ones(self.n, bool))
-
-    def __call__(self, slot: int) -> np.ndarray:
-        """Column ``slot`` of every state of the chunk."""
-        col = self._cols.get(slot)
-        if col is None:
-            col = self._cols[slot] = self.layout.column(self.keys, slot)
-        return col
-
-    def bits(self, mask: np.ndarray) -> np.ndarray:
-        """A boolean array over the chunk as a bit mask."""
-        packed = np.packbits(mask, bitorder="little")
-        out = np.zeros(self.nwords * 8, np.uint8)
-        out[:len(packed)] = packed
-        return out.view(np.uint64)
-
-    def test(self, e: Expr) -> np.ndarray:
-        """The bit mask of the states where condition ``e`` holds."""
-        m = self._tests.get(e)
-        if m is None:
-            m = self._tests[e] = self.bits(self.xc.fn(e)(self))
-        return m
-
-    @staticmethod
-    def positions(mask: np.ndarray) -> np.ndarray:
-        """The states of a bit mask, in increasing order."""
-        w = np.flatnonzero(mask)
-        i = np.flatnonzero(np.unpackbits(mask[w].view(np.uint8), bitorder="little"))
-        return w[i >> 6] * 64 + (i & 63)
-
-
-class Rows:
-    """Some states of a chunk, for evaluating expressions at a leaf: columns gathered lazily."""
-
-    __slots__ = ("chunk", "idx", "n", "_cols")
-
-    def __init__(self, chunk: Chunk, idx: np.ndarray):
-        self.chunk, self.idx, self.n = chunk, idx, len(idx)
-        self._cols: dict[int, np.ndarray] = {}
-
-    def __call__(self, slot: int) -> np.ndarray:
-        col = self._cols.get(slot)
-        if col is None:
-            col = self._cols[slot] = self.chunk(slot)[self.idx]
-        return col
-
-
-def walk(node: Node | None, chunk: Chunk, mask: np.ndarray, visit: Callable) -> None:
-    """Split the bit mask ``mask`` down a decision tree; ``visit(leaf value, mask)`` at each
-    leaf reached. Where a decision has both sides, the second is the rest of the first's
-    parent, so each test costs one ``&``."""
-    if node is None:
-        return
-    if isinstance(node, Leaf):
-        visit(node.value, mask)
-        return
-    if node.yes is None:
-        m = mask & chunk.test(negate(node.cond))
-        if m.any():
-            walk(node.no, chunk, m, visit)
-        return
-    m = mask & chunk.test(node.cond)
-    if node.no is None:
-        if m.any():
-            walk(node.yes, chunk, m, visit)
-        return
-    if m.any():
-        walk(node.yes, chunk, m, visit)
-        m ^= mask  # the rest of the parent: where the condition does not hold
-        if m.any():
-            walk(node.no, chunk, m, visit)
-    else:
-        walk(node.no, chunk, mask, visit)
-
-
-# ---- the compiled model -------------------------------------------------------------
+# ---- the compiled model ------------------------------------------------------------
 
 @dataclass
 class Effect:
@@ -206,19 +70,16 @@ class Effect:
     error: str = ""
 
 
-class VectorEngine:
+class VectorModel:
     """A model compiled to numpy: successors of a chunk, and predicates over one."""
 
-    def __init__(self, model: Model, symmetry=None):
+    def __init__(self, model: Model):
         self.model = model
         self.layout = Layout(model.schema)
         self.xc = ExprCompiler(self.layout)
         self.n_inst = len(model.instances)
-        self.action_of = np.array([model.actions.index(i.action) for i in model.instances], np.int64)
         self.trees = [map_leaves(instance_tree(trace_instance(model, inst)), self._effect)
                       for inst in model.instances]
-        self.symmetry = symmetry
-        self.canon = symmetry.canonicaliser(model, self.layout) if symmetry is not None else None
 
     def _effect(self, path: Path) -> Effect:
         nw = self.layout.nwords
@@ -334,8 +195,6 @@ class VectorEngine:
         return vectorised
 
 
-# ---- the search ---------------------------------------------------------------------
-
 def dedup_first(keys: np.ndarray, disc: np.ndarray, hashes: np.ndarray | None = None):
     """Distinct rows of ``keys``, each with its least ``disc``; and their hashes
     (``hashes``, when given, are those of ``keys``).
@@ -364,334 +223,147 @@ def dedup_first(keys: np.ndarray, disc: np.ndarray, hashes: np.ndarray | None = 
     return take(ks, start), np.minimum.reduceat(disc[idx], start), h[idx[start]]
 
 
-class _Search(StopRule):
-    def __init__(self, engine: VectorEngine, stop_at_first, stop_when, limits, on_progress,
-                 progress_every, meta, liveness, chunk):
-        self.e, self.model = engine, engine.model
-        self.stop_at_first, self.stop_when, self.limits = stop_at_first, stop_when, limits
-        self.on_progress, self.progress_every, self.meta = on_progress, progress_every, meta
-        self.liveness, self.chunk = liveness, chunk
-        # seconds per phase of a chunk, in the order they run
-        self.phases = dict.fromkeys(("expand", "dedup", "symmetry", "set", "properties"), 0.0)
-        model = self.model
-        self.skipped = dict(engine.symmetry.not_invariant) if engine.symmetry is not None else {}
-        self.always = [p for p in model.properties if p.kind == "always" and p.name not in self.skipped]
-        self.sometimes = [p for p in model.properties
-                          if p.kind == "sometimes" and p.name not in self.skipped]
-        self.keep_levels = (liveness and engine.symmetry is None
-                            and any(p.kind == "eventually" for p in model.properties))
-        self.violated_at: dict[str, tuple[int, int]] = {}
-        self.reached_at: dict[str, tuple[int, int]] = {}
-        self.deadlock_at: tuple[int, int] | None = None
-        self.parents: list[np.ndarray] = []
-        self.vias: list[np.ndarray] = []
-        self.levels: list[np.ndarray] = []
-        self.checks = {p.name: engine.predicate(p.check, p.name) for p in self.always + self.sometimes}
-        self.terminal = compile_predicate(model, model.terminal, "terminal") if model.terminal else None
-        self.at_bound = compile_predicate(model, model.at_bound, "at_bound") if model.at_bound else None
+class VectorEngine(Engine):
+    """The search's side of the vector engine: packed levels, the set of states seen."""
 
-    # -- properties and stopping ------------------------------------------------------
+    def __init__(self, model: Model, symmetry: "Symmetry | None" = None, chunk: int | None = None):
+        self.model = model
+        self.vm = VectorModel(model)
+        self.layout = self.vm.layout
+        self.chunk = chunk or CHUNK
+        self.symmetry = symmetry
+        self.canon = symmetry.canonicaliser(model, self.layout) if symmetry is not None else None
+        self.name = "vector" + ("+symmetry" if symmetry is not None else "")
+        if symmetry is not None:
+            self.not_checked = {name: f"not invariant under the symmetry reduction: {why}"
+                                for name, why in symmetry.not_invariant.items()}
+            self.no_liveness = "liveness is not checked under symmetry reduction"
+        self.checks = {(p.name if p.kind == "always" else "?" + p.name):
+                       (self.vm.predicate(p.check, p.name), p.kind == "always")
+                       for p in model.properties
+                       if p.kind in ("always", "sometimes") and p.name not in self.not_checked}
+        self.ends = Ends(model)
+        self.seen = StateSet(self.layout.nwords)
+        self.phases = dict.fromkeys(PHASES, 0.0)
+        self.init_index = np.arange(len(model.initial_states))
 
-    def _events(self, keys: np.ndarray) -> dict[str, int]:
-        """First position in ``keys`` where each open property is decided (violated or reached)."""
-        found = {}
-        for p in self.always:
-            if p.name not in self.violated_at:
-                bad = np.flatnonzero(~self.checks[p.name](keys))
-                if len(bad):
-                    found[p.name] = int(bad[0])
-        for p in self.sometimes:
-            if p.name not in self.reached_at:
-                hit = np.flatnonzero(self.checks[p.name](keys))
-                if len(hit):
-                    found["?" + p.name] = int(hit[0])
-        return found
+    # -- levels ----------------------------------------------------------------------------
 
-    def _stop_parent(self, events: dict[str, int]) -> int | None:
-        """The first parent after whose expansion the explicit search would stop, given
-        ``events``: property name -> parent at which it breaks (``deadlock_free`` included)."""
-        if self.stop_when:
-            if not all(self._broken(n) or n in events for n in self.stop_when):
-                return None
-            return max((events[n] for n in self.stop_when if not self._broken(n)), default=None)
-        if self.stop_at_first:
-            inv = [p for n, p in events.items() if not n.startswith("?")]
-            return min(inv) if inv else None
-        return None
-
-    def _record(self, found: dict[str, int], depth: int, offset: int, limit: int | None) -> None:
-        for name, i in found.items():
-            if limit is not None and i >= limit:
-                continue
-            if name.startswith("?"):
-                self.reached_at[name[1:]] = (depth, offset + i)
-            else:
-                self.violated_at[name] = (depth, offset + i)
-
-    # -- the search ---------------------------------------------------------------------
-
-    def _initial(self) -> np.ndarray:
-        """The keys of level 0 (representatives under symmetry), its properties recorded."""
-        e = self.e
-        init = e.layout.pack_states(list(self.model.initial_states))
-        self.init_index = np.arange(len(init))  # level-0 position -> model.initial_states
-        if e.canon is not None:
-            init, first, _ = dedup_first(e.canon(init), np.arange(len(init)))
+    def initial(self) -> np.ndarray:
+        init = self.layout.pack_states(list(self.model.initial_states))
+        if self.canon is not None:  # one representative per orbit, in the order first met
+            init, first, _ = dedup_first(self.canon(init), np.arange(len(init)))
             order = np.argsort(first)
             init, self.init_index = take(init, order), first[order]
-        self._record(self._events(init), 0, 0, None)
-        self.parents.append(np.full(len(init), -1, np.int64))
-        self.vias.append(np.full(len(init), -1, np.int64))
+        self.seen.add(init)
         return init
 
-    def run(self) -> CheckResult:
-        e, limits = self.e, self.limits
-        layout, n_inst = e.layout, e.n_inst
-        stats = Stats(engine="vector" + ("+symmetry" if e.symmetry is not None else ""))
-        fired = np.zeros(n_inst, np.int64)
-        start = time.perf_counter()
-        last_report = start
-        deadline = start + limits.timeout if limits.timeout else None
-        seen = StateSet(layout.nwords)
-        init = self._initial()
-        seen.add(init)
-        level, depth, total = init, 0, len(init)
-        stop = "first violation" if self._must_stop() else ""
-        transitions = 0
-        via_dtype = np.uint8 if n_inst <= 256 else np.int32
-        parent_dtype = np.int32  # a position in the level before: widened if a level gets that big
-        while len(level) and not stop:
-            if len(level) >= 2**31:
-                parent_dtype = np.int64
-            if self.keep_levels:
-                self.levels.append(level)
-            at_limit = limits.max_depth is not None and depth >= limits.max_depth
-            grew = False
-            new_keys, new_parent, new_via = [], [], []
-            level_n = 0  # states of the next level so far
-            for lo in range(0, len(level), self.chunk):
-                keys = level[lo:lo + self.chunk]
-                clock = [time.perf_counter()]
-                succ, parent, inst, counts, moved = e.expand(keys)
-                clock.append(time.perf_counter())
-                n = len(keys)
-                dead = Chunk.positions(~moved)
-                dead = [int(r) for r in dead[dead < n]]
-                kinds = self._classify(keys, dead)
-                events: dict[str, int] = {}
-                first_dead = next((r for r, kind in zip(dead, kinds) if kind == "deadlock"), None)
-                if first_dead is not None and self.deadlock_at is None:
-                    events[DEADLOCK] = first_dead
-                disc = parent * n_inst + inst
-                u, d, h = dedup_first(succ, disc)
-                clock.append(time.perf_counter())
-                if e.canon is not None:  # representatives of the successors' orbits
-                    u, d, h = dedup_first(e.canon(u), d)
-                clock.append(time.perf_counter())
-                if at_limit:
-                    grew = grew or bool(len(u) and (~seen.contains(u)).any())
-                    nk, nd, found = layout.empty(), disc[:0], {}
-                else:
-                    fresh = seen.add(u, h)
-                    clock.append(time.perf_counter())
-                    order = np.argsort(d[fresh])
-                    nk, nd = take(take(u, fresh), order), d[fresh][order]
-                    found = self._events(nk)
-                    for name, i in found.items():
-                        events.setdefault(name, int(nd[i] // n_inst))
-                clock.append(time.perf_counter())
-                for phase, t, t_next in zip(self.phases, clock, clock[1:]):
-                    self.phases[phase] += t_next - t
-                # where would the explicit search have stopped inside this chunk?
-                cut_disc = None  # the state limit: the candidate that found no room
-                if limits.max_states is not None and total + len(nk) > limits.max_states:
-                    cut_disc = int(nd[limits.max_states - total])
-                p_must = self._stop_parent(events)
-                if cut_disc is not None and (p_must is None or cut_disc // n_inst <= p_must):
-                    stop = f"state limit {limits.max_states}"
-                    p_stop = cut_disc // n_inst
-                    take_n = limits.max_states - total
-                    keep_cand = disc <= cut_disc
-                elif p_must is not None:
-                    stop = "first violation"
-                    p_stop = p_must
-                    take_n = int(np.searchsorted(nd // n_inst, p_stop, side="right"))
-                    keep_cand = parent <= p_stop
-                else:
-                    p_stop, take_n, keep_cand = None, len(nk), None
-                if keep_cand is not None:
-                    counts = np.bincount(inst[keep_cand], minlength=n_inst)
-                    transitions += int(np.count_nonzero(parent <= p_stop))
-                    last_dead = p_stop if stop == "first violation" else p_stop - 1
-                    kinds = [kd for r, kd in zip(dead, kinds) if r <= last_dead]
-                    dead = dead[:len(kinds)]
-                else:
-                    transitions += len(succ)
-                fired += counts
-                self._count_dead(stats, [(lo + r, kind) for r, kind in zip(dead, kinds)], depth)
-                self._record(found, depth + 1, level_n, take_n)
-                if take_n:
-                    new_keys.append(nk[:take_n])
-                    new_parent.append((nd[:take_n] // n_inst + lo).astype(parent_dtype))
-                    new_via.append((nd[:take_n] % n_inst).astype(via_dtype))
-                    total += take_n
-                    level_n += take_n
-                if stop:
-                    break
-                now = time.perf_counter()
-                if deadline is not None and now > deadline:
-                    stop = f"time limit {limits.timeout:g}s"
-                    break
-                if self.on_progress and now - last_report >= self.progress_every:
-                    last_report = now
-                    queued = len(level) - lo - n + level_n
-                    self.on_progress(Progress(total, queued, depth, now - start))
-            if new_keys:
-                self.parents.append(np.concatenate(new_parent))
-                self.vias.append(np.concatenate(new_via))
-                level = np.concatenate(new_keys)
-            else:
-                level = layout.empty()
-            if stop:
-                break
-            if at_limit:
-                if grew:
-                    stop = f"depth limit {limits.max_depth}"
-                break
-            if len(level):
-                depth += 1
-        self._fill_stats(stats, total, transitions, depth, fired, start, stop)
-        self.set_bytes = seen.nbytes
-        del seen
-        return self._result(stats)
+    def size(self, level: np.ndarray) -> int:
+        return len(level)
 
-    def _fill_stats(self, stats: Stats, total: int, transitions: int, depth: int,
-                    fired: np.ndarray, start: float, stop: str) -> None:
-        """The statistics of a finished search (before its verdicts)."""
-        model = self.model
-        stats.states = total
-        stats.transitions = transitions
-        stats.depth = depth
-        stats.levels = [len(p) for p in self.parents[:depth + 1]]
-        by_action = np.bincount(self.e.action_of, weights=fired, minlength=len(model.actions))
-        stats.action_counts = {a.name: int(n) for a, n in zip(model.actions, by_action)}
-        stats.seconds = time.perf_counter() - start
-        stats.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        stats.complete = not stop
-        stats.stopped_by = stop
+    def head(self, states: np.ndarray, n: int) -> np.ndarray:
+        return states[:n]
 
-    def _result(self, stats: Stats) -> CheckResult:
-        """The result: verdicts, traces, statistics and the seconds of each phase."""
-        meta = self.meta
-        result = CheckResult(model=self.model.name, config=meta.get("config", ""),
-                             variants=tuple(meta.get("variants", ())),
-                             constants=dict(meta.get("constants", {})),
-                             properties=self._verdicts(stats), stats=stats)
-        result.phases = dict(self.phases, set_bytes=self.set_bytes)
-        return result
+    def join(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts) if parts else self.layout.empty()
 
-    def _count_dead(self, stats: Stats, dead: list[tuple[int, str]], depth: int) -> None:
-        """Count states without successors by kind; the first deadlock is where one was found."""
-        for r, kind in dead:
-            if kind == "terminal":
-                stats.terminal_states += 1
-            elif kind == "at_bound":
-                stats.at_bound_states += 1
-            else:
-                stats.deadlock_states += 1
-                if self.deadlock_at is None:
-                    self.deadlock_at = (depth, r)
+    def unpack(self, level: np.ndarray) -> list[State]:
+        return self.layout.unpack_states(level)
 
-    def _classify(self, keys: np.ndarray, dead: list[int]) -> list[str]:
-        """terminal, at_bound or deadlock, for each state of ``keys`` at ``dead``."""
-        out = []
-        for state in self.e.layout.unpack_states(take(keys, np.array(dead, np.int64))) if dead else ():
-            if self.terminal is not None and self.terminal(state):
-                out.append("terminal")
-            elif self.at_bound is not None and self.at_bound(state):
-                out.append("at_bound")
-            else:
-                out.append("deadlock")
-        return out
+    def events(self, keys: np.ndarray, open_: set[str]) -> dict[str, int]:
+        found = {}
+        for name in open_:
+            check, invariant = self.checks[name]
+            hit = np.flatnonzero(check(keys) != invariant)
+            if len(hit):
+                found[name] = int(hit[0])
+        return found
 
-    # -- verdicts and traces ------------------------------------------------------------
+    def kinds(self, keys: np.ndarray, dead: list[int]) -> list[str]:
+        """How each state of ``keys`` at a position of ``dead`` ends (it has no successor)."""
+        if not dead:
+            return []
+        return [self.ends.kind(s) for s in self.layout.unpack_states(take(keys, np.array(dead)))]
 
-    def _verdicts(self, stats: Stats) -> list[PropertyResult]:
-        not_checked = {name: f"not invariant under the symmetry reduction: {why}"
-                       for name, why in self.skipped.items()}
-        if self.e.symmetry is not None:
-            not_checked.update({p.name: "liveness is not checked under symmetry reduction"
-                                for p in self.model.properties if p.kind == "eventually"})
-        return decide(self.model, stats, violated_at=self.violated_at, reached_at=self.reached_at,
-                      deadlock_at=self.deadlock_at, trace=self._trace,
-                      leads_to=lambda p: check_leads_to(self._graph(), p), liveness=self.liveness,
-                      stop_when=self.stop_when, meta=self.meta, not_checked=not_checked)
+    # -- one chunk --------------------------------------------------------------------------
 
-    def _graph(self) -> Graph:
-        """The explored graph as :mod:`checker.liveness` wants it (explicit states)."""
-        layout = self.e.layout
-        states = [s for keys in self.levels for s in layout.unpack_states(keys)]
-        offsets = np.cumsum([0] + [len(k) for k in self.levels])
-        parent = [-1] * len(self.levels[0])
-        via = [-1] * len(self.levels[0])
-        for d in range(1, len(self.levels)):
-            parent += (self.parents[d] + offsets[d - 1]).tolist()
-            via += self.vias[d].astype(np.int64).tolist()
-        index = {s: i for i, s in enumerate(states)}
-        succ = compile_successors(self.model)[0]
-        if self.e.canon is not None:
-            raise CheckerBug("liveness is not checked under symmetry reduction")
-        return Graph(self.model, states, index, parent, via, succ)
+    def candidates(self, keys: np.ndarray):
+        """The chunk's successors as ``(keys, parent, instance, counts, dead ends)``: dead ends
+        as ``(position, kind)``."""
+        succ, parent, inst, counts, moved = self.vm.expand(keys)
+        dead = Chunk.positions(~moved)
+        dead = [int(r) for r in dead[dead < len(keys)]]
+        return succ, parent, inst, counts, list(zip(dead, self.kinds(keys, dead)))
 
-    def _path(self, at: tuple[int, int]) -> tuple[int, list[int]]:
-        """The initial state's position and the instances from it to state ``at``."""
-        depth, i = at
-        insts = []
-        while depth > 0:
-            insts.append(int(self.vias[depth][i]))
-            i = int(self.parents[depth][i])
-            depth -= 1
-        return i, insts[::-1]
+    def expand(self, level: np.ndarray, lo: int, hi: int, at_limit: bool,
+               open_: set[str]) -> Expansion:
+        n = self.vm.n_inst
+        keys = level[lo:hi]
+        clock = [time.perf_counter()]
+        succ, parent, inst, counts, dead = self.candidates(keys)
+        clock.append(time.perf_counter())
+        disc = parent * n + inst
+        u, d, h = dedup_first(succ, disc)
+        clock.append(time.perf_counter())
+        if self.canon is not None:  # representatives of the successors' orbits
+            u, d, h = dedup_first(self.canon(u), d)
+        clock.append(time.perf_counter())
+        grew = False
+        if at_limit:
+            grew = bool(len(u) and (~self.seen.contains(u)).any())
+            new, new_disc, found = self.layout.empty(), disc[:0], {}
+        else:
+            fresh = self.seen.add(u, h)
+            clock.append(time.perf_counter())
+            order = np.argsort(d[fresh])
+            new, new_disc = take(take(u, fresh), order), d[fresh][order]
+            found = self.events(new, open_)
+        clock.append(time.perf_counter())
+        for phase, t, t_next in zip(self.phases, clock, clock[1:]):
+            self.phases[phase] += t_next - t
 
-    def _trace(self, at: tuple[int, int], goal: str, kind: str) -> Trace:
-        model, e = self.model, self.e
-        first, insts = self._path(at)
+        def recount(p_stop: int, cut_disc: int | None) -> tuple[int, np.ndarray]:
+            keep = disc <= cut_disc if cut_disc is not None else parent <= p_stop
+            return int(np.count_nonzero(parent <= p_stop)), np.bincount(inst[keep], minlength=n)
+        return Expansion(new, new_disc, found, dead, len(succ), counts, recount, grew)
+
+    def close(self) -> dict:
+        summary = {"phases": dict(self.phases), "set_bytes": self.seen.nbytes}
+        self.seen = StateSet(self.layout.nwords)
+        return summary
+
+    # -- traces -----------------------------------------------------------------------------
+
+    def replay(self, first: int, instances: Sequence[int]) -> tuple[State, list[Step]]:
+        model, vm = self.model, self.vm
         initial = model.initial_states[int(self.init_index[first])]
         steps, state = [], initial
-        if e.canon is None:
-            for k in insts:
+        if self.canon is None:
+            for k in instances:
                 inst = model.instances[k]
-                mine = e.successor(state, k)
+                mine = vm.successor(state, k)
                 state = model.apply(inst, state)
                 if mine != state:
                     raise CheckerBug(f"vector engine: {inst.label} does not compute what the model does")
                 steps.append(Step(inst, state))
-        else:
-            # The path runs through representatives; replay it on the concrete states,
-            # at each step taking the first enabled instance that lands in the next orbit.
-            canon = lambda st: e.canon(e.layout.pack_states([st]))  # noqa: E731
-            rep = e.layout.unpack_states(canon(initial))[0]
-            for k in insts:
-                nxt = e.successor(rep, k)
-                if nxt is None:
-                    raise CheckerBug(f"vector engine: {model.instances[k].label} is not enabled "
-                                     "on the representative it was found from")
-                want = canon(nxt)
-                rep = e.layout.unpack_states(want)[0]
-                for inst, succ in model.successors(state):
-                    if same(canon(succ), want)[0]:
-                        steps.append(Step(inst, succ))
-                        state = succ
-                        break
-                else:
-                    raise CheckerBug("symmetry: no step of the concrete state reaches the next "
-                                     "orbit; the model is not symmetric under the declared group")
-        trace = Trace(model, initial, steps, goal=goal, kind=kind, meta=dict(self.meta))
-        trace.validate()
-        view = model.schema.view(trace.final)
-        if goal == DEADLOCK:
-            if model.successors(trace.final):
-                raise CheckerBug("vector engine: a deadlock trace ends in a state with successors")
-        elif bool(model.property(goal).check(view)) != (kind == "witness"):
-            raise CheckerBug(f"vector engine: the {kind} for {goal} does not end where it should")
-        return trace
+            return initial, steps
+        # The path runs through representatives; replay it on the concrete states,
+        # at each step taking the first enabled instance that lands in the next orbit.
+        canon = lambda st: self.canon(self.layout.pack_states([st]))  # noqa: E731
+        rep = self.layout.unpack_states(canon(initial))[0]
+        for k in instances:
+            nxt = vm.successor(rep, k)
+            if nxt is None:
+                raise CheckerBug(f"vector engine: {model.instances[k].label} is not enabled "
+                                 "on the representative it was found from")
+            want = canon(nxt)
+            rep = self.layout.unpack_states(want)[0]
+            for inst, succ in model.successors(state):
+                if same(canon(succ), want)[0]:
+                    steps.append(Step(inst, succ))
+                    state = succ
+                    break
+            else:
+                raise CheckerBug("symmetry: no step of the concrete state reaches the next "
+                                 "orbit; the model is not symmetric under the declared group")
+        return initial, steps

@@ -1,6 +1,6 @@
 """Check results as JUnit XML, the test-report format CI systems display.
 
-One ``<testsuite>`` per :class:`~checker.result.CheckResult`, one
+One ``<testsuite>`` per :class:`~checker.result.Result`, one
 ``<testcase>`` per property. The classname is ``model.config`` (with
 ``+variant`` for each variant switched on) and the name is the property.
 Verdicts map as follows:
@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from .result import CheckResult, PropertyResult, Verdict
-from .trace import format_trace
+from .result import PropertyResult, Result, Verdict
+from .text import format_trace
 
 
-def classname(result: CheckResult) -> str:
+def classname(result: Result) -> str:
     """``model.config``, with ``+variant`` appended for each variant: ``upcall.tiny+keep_td_mailbox``."""
     return f"{result.model}.{result.config or '-'}" + "".join(f"+{v}" for v in result.variants)
 
 
-def _message(p: PropertyResult, result: CheckResult) -> str:
+def _message(p: PropertyResult, result: Result) -> str:
     if p.verdict is Verdict.UNREACHED:
         return f"{p.name}: goal never reached in {result.stats.states:,} states ({p.kind})"
     if p.trace is not None:
@@ -33,7 +33,7 @@ def _message(p: PropertyResult, result: CheckResult) -> str:
     return f"{p.name} {p.verdict.value}" + (f": {p.note}" if p.note else "")
 
 
-def _testcase(suite: ET.Element, result: CheckResult, p: PropertyResult) -> None:
+def _testcase(suite: ET.Element, result: Result, p: PropertyResult) -> None:
     case = ET.SubElement(suite, "testcase", classname=classname(result), name=p.name)
     if p.verdict.ok:
         return
@@ -52,7 +52,7 @@ def _testcase(suite: ET.Element, result: CheckResult, p: PropertyResult) -> None
         el.text = (p.note or result.stats.stopped_by or p.verdict.value) + "\n"
 
 
-def junit_xml(results: list[CheckResult], *, timings: bool = True) -> str:
+def junit_xml(results: list[Result], *, timings: bool = True) -> str:
     """JUnit XML for ``results``; ``timings=False`` leaves out times (for golden files)."""
     root = ET.Element("testsuites", name="ksecheck")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}

@@ -1,9 +1,8 @@
 """Traces: sequences of steps, replayed through the model before being believed.
 
 A trace is an initial state and a list of steps (an action instance and the
-state it leads to). It prints as numbered steps showing only the variables
-each step changed, and saves to JSON that :func:`load` reads back and
-re-validates against the model.
+state it leads to). It saves to JSON that :func:`from_json` reads back and
+re-validates against the model; :mod:`checker.results.text` prints it.
 """
 from __future__ import annotations
 
@@ -41,7 +40,6 @@ class Trace:
     steps: list[Step]
     goal: str = ""
     kind: str = "counterexample"  # or "witness"
-    meta: dict[str, Any] = field(default_factory=dict)
     loop: int | None = None  # a lasso: the final state is the state after step ``loop``
     note: str = ""
 
@@ -92,51 +90,6 @@ def replay(model: Model, initial: State, steps: Sequence[tuple[Instance, State]]
         state = got
 
 
-# ---- printing ---------------------------------------------------------------
-
-def format_state(model: Model, state: State) -> list[str]:
-    """The state as lines, one per entity (``t1: loc=USER upcall=u0 ...``)."""
-    groups: dict[str, list[str]] = {}
-    for name, text in model.schema.readable(state).items():
-        entity, _, var = name.rpartition(".")
-        groups.setdefault(entity, []).append(f"{var}={text}")
-    return [f"{entity or 'global'}: " + " ".join(vals) for entity, vals in groups.items()]
-
-
-def format_trace(trace: Trace, *, style=lambda text, role: text) -> str:
-    """Numbered steps, each with only the variables it changed, aligned.
-
-    ``style(text, role)`` may colour parts; roles are ``title``, ``action``,
-    ``old``, ``new`` and ``bad``.
-    """
-    model, schema = trace.model, trace.model.schema
-    what = "Counterexample to" if trace.kind == "counterexample" else "Witness for"
-    lines = [style(f"{what} {trace.goal} ({len(trace)} steps)", "title"), "  initial state:"]
-    lines += [f"    {line}" for line in format_state(model, trace.initial)]
-    prev = trace.initial
-    width = max((len(n) for n in schema.slot_names), default=0)
-    for n, step in enumerate(trace.steps, 1):
-        if trace.loop is not None and n == trace.loop + 1:
-            lines.append("  " + style("-- loop: from here the steps repeat forever --", "bad"))
-        doc = step.instance.action.doc
-        lines.append(f"  {n:>3}. " + style(step.label, "action")
-                     + ("  " + style(f"({doc})", "old") if doc else ""))
-        for name, old, new in schema.diff(prev, step.state):
-            lines.append(f"         {name:<{width}}  {style(old, 'old')} -> {style(new, 'new')}")
-        prev = step.state
-    if trace.loop is not None:
-        back = f"back to the state after step {trace.loop}" if trace.loop else "back to the initial state"
-        if trace.loop == len(trace.steps):
-            back = "no step is enabled: it stays here forever"
-        lines.append("  " + style(f"-- {back}; {trace.goal} never happens", "bad"))
-        if trace.note:
-            lines.append("  " + trace.note)
-    elif trace.kind == "counterexample":
-        broken = trace.broken_at_end() or [trace.goal]
-        lines.append("  " + style("violated in the final state: " + ", ".join(broken), "bad"))
-    return "\n".join(lines)
-
-
 # ---- JSON -------------------------------------------------------------------
 
 def to_json(trace: Trace) -> dict[str, Any]:
@@ -151,7 +104,10 @@ def to_json(trace: Trace) -> dict[str, Any]:
             "changes": {name: new for name, _, new in schema.diff(prev, step.state)},
         })
         prev = step.state
-    out = {"format": FORMAT, **trace.meta, "model": trace.model.name, "kind": trace.kind,
+    origin = trace.model.origin
+    named = ({"config": origin.config, "variants": list(origin.variants),
+              "constants": dict(origin.constants)} if origin is not None else {})
+    out = {"format": FORMAT, **named, "model": trace.model.name, "kind": trace.kind,
            "goal": trace.goal, "initial": schema.readable(trace.initial), "steps": steps}
     if trace.loop is not None:
         out.update(loop=trace.loop, note=trace.note)
@@ -206,12 +162,11 @@ def from_json(model: Model, data: dict[str, Any]) -> Trace:
                              f"{k} to {got.get(k, '(nothing)')} but the trace says {said.get(k, '(nothing)')}")
         steps.append(Step(inst, nxt))
         state = nxt
-    meta = {k: data[k] for k in ("config", "variants") if k in data}
     loop = data.get("loop")
     if loop is not None and (not isinstance(loop, int) or not 0 <= loop <= len(steps)):
         raise TraceError(f"\"loop\" must be a step number 0..{len(steps)}; got {loop!r}")
     trace = Trace(model, initial, steps, goal=str(data.get("goal", "")),
-                  kind=str(data.get("kind", "counterexample")), meta=meta, loop=loop,
+                  kind=str(data.get("kind", "counterexample")), loop=loop,
                   note=str(data.get("note", "")))
     if loop is not None and trace.states[loop] != trace.final:
         raise TraceError(f"the trace claims to loop back to step {loop}, but its final state differs")

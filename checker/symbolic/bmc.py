@@ -18,19 +18,20 @@ from typing import Sequence
 
 import z3
 
-from . import z3enc
 from ..core.contract import Instance, Model
-from ..errors import CheckerBug, ModelError, UsageError
-from .proof import Goal, GoalResult, ProofResult, Query, goals as model_goals
-from ..results.result import Verdict
 from ..core.schema import State
+from ..errors import CheckerBug, ModelError, UsageError
+from ..results.result import Query, Result, Verdict
 from ..results.trace import Step, Trace
+from . import z3enc
+from .goals import Goal, goal_result
+from .goals import goals as model_goals
 from .unroll import UNROLLINGS
 
 
 def bmc(model: Model, depth: int, goals: Sequence[Goal] | None = None, *,
         timeout: float | None = None, after: Trace | None = None,
-        meta: dict | None = None, unrolling: str = "circuit") -> ProofResult:
+        unrolling: str = "circuit") -> Result:
     """Search for a shortest counterexample of length at most ``depth`` to each goal.
 
     ``goals`` defaults to every invariant of the model and deadlock freedom.
@@ -50,7 +51,6 @@ def bmc(model: Model, depth: int, goals: Sequence[Goal] | None = None, *,
     if unrolling not in UNROLLINGS:
         raise UsageError(f"no unrolling {unrolling!r}; choose from {', '.join(UNROLLINGS)}")
     goals = list(model_goals(model) if goals is None else goals)
-    meta = dict(meta or {})
     fallible = [i for i in model.instances if z3enc.may_fail(model, i)]
     ctx = z3.Context()  # a fresh context: the run does not depend on earlier ones
     solver = z3enc.solver(timeout, logic="QF_BV", ctx=ctx)
@@ -62,7 +62,7 @@ def bmc(model: Model, depth: int, goals: Sequence[Goal] | None = None, *,
         after.validate()
         solver.add(z3enc.is_state(model, vs[0], after.final))
     queries: list[Query] = []
-    results = {g.name: GoalResult(g.name, Verdict.INCOMPLETE, g.source, g.lemma) for g in goals}
+    results = {g.name: goal_result(g, Verdict.INCOMPLETE) for g in goals}
     open_goals = list(goals)
     for k in range(depth + 1):
         if k > 0:
@@ -85,13 +85,16 @@ def bmc(model: Model, depth: int, goals: Sequence[Goal] | None = None, *,
                 open_goals.remove(g)
             elif zm is not None:
                 r.verdict = Verdict.VIOLATED
-                r.trace = rebuild(model, zm, vs, g, meta, after)
+                r.trace = rebuild(model, zm, vs, g, after)
                 open_goals.remove(g)
         if goals and not open_goals:  # with no goals, only contract violations are sought
             break
     for g in open_goals:
         results[g.name].note = f"no counterexample up to depth {depth}"
-    return ProofResult("bmc", model.name, depth, [results[g.name] for g in goals], queries, meta)
+    for g in goals:
+        results[g.name].queries = [q for q in queries if q.goal == g.name]
+    return Result.of(model, [results[g.name] for g in goals], mode="bmc", bound=depth,
+                     queries=queries)
 
 
 def ask(solver: z3.Solver, name: str, formula: z3.BoolRef) -> tuple[Query, z3.ModelRef | None]:
@@ -156,7 +159,7 @@ def concrete_path(model: Model, states: Sequence[State]) -> list[Step]:
     return steps
 
 
-def rebuild(model: Model, zm: z3.ModelRef, vs: Sequence, goal: Goal, meta: dict,
+def rebuild(model: Model, zm: z3.ModelRef, vs: Sequence, goal: Goal,
             after: Trace | None = None) -> Trace:
     """A replayed trace from a Z3 model of an unrolling whose last state breaks ``goal``."""
     states = [z3enc.concrete(model, zm, v) for v in vs]
@@ -165,7 +168,7 @@ def rebuild(model: Model, zm: z3.ModelRef, vs: Sequence, goal: Goal, meta: dict,
         raise CheckerBug(f"{model.name}: the Z3 encoding starts from a state it was not given")
     initial, prefix = (states[0], []) if after is None else (after.initial, list(after.steps))
     trace = Trace(model, initial, prefix + concrete_path(model, states), goal=goal.name,
-                  kind="counterexample", meta=dict(meta))
+                  kind="counterexample")
     trace.validate()
     if goal.check(trace.final):
         raise CheckerBug(f"{model.name}: Z3 says the last state breaks {goal.name}, "

@@ -14,7 +14,7 @@
 
 Queries run on one solver per engine with a fixed random seed; each is scoped
 with push/pop and has its own timeout. An ``unknown`` answer is UNKNOWN,
-never HOLDS. The engines return :class:`~checker.proof.ProofResult` data.
+never HOLDS. The engines return :class:`~checker.results.result.Result` data.
 """
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ from typing import Sequence
 
 import z3
 
-from . import z3enc
-from .bmc import ask, bmc, leads_to
 from ..core.contract import Instance, Model, Property
 from ..errors import CheckerBug, ModelError, UsageError
-from .proof import (Cti, Goal, GoalResult, ProofResult, Query, goals as model_goals,
-                    lemma_goals)
-from ..results.result import Verdict
+from ..results.result import Cti, Query, Result, Verdict, model_cti
+from . import z3enc
+from .bmc import ask, bmc, leads_to
+from .goals import Goal, goal_result, lemma_goals
+from .goals import goals as model_goals
 
 PER = ("action", "instance")
 """Granularity of consecution queries: one per action (its instances or-ed) or one per instance."""
@@ -37,7 +37,7 @@ PER = ("action", "instance")
 
 def induction(model: Model, goals: Sequence[Goal] | None = None,
               lemmas: Sequence[Property] = (), *, per: str = "action",
-              timeout: float | None = None, meta: dict | None = None) -> ProofResult:
+              timeout: float | None = None) -> Result:
     """Is each goal preserved by every step from states satisfying all goals and lemmas?
 
     Also asks ``init/goal`` for each goal. A goal is HOLDS only when every
@@ -49,30 +49,29 @@ def induction(model: Model, goals: Sequence[Goal] | None = None,
     ctx = z3.Context()  # a fresh context: the run does not depend on earlier ones
     queries = (_init_queries(model, targets, timeout, ctx)
                + _consecution(model, targets, hyps, per, timeout, ctx))
-    return _summarise("induction", model, None, targets, queries, assumed=len(lemmas), meta=meta)
+    return _summarise("induction", model, None, targets, queries, assumed=len(lemmas))
 
 
 def prove(model: Model, goals: Sequence[Goal] | None = None,
           lemmas: Sequence[Property] = (), *, per: str = "action",
-          timeout: float | None = None, meta: dict | None = None) -> ProofResult:
+          timeout: float | None = None) -> Result:
     """The complete proof: goals and lemmas hold initially and are jointly inductive."""
     targets = list(model_goals(model) if goals is None else goals) + lemma_goals(model, lemmas)
     _unique(targets)
     ctx = z3.Context()
     queries = (_init_queries(model, targets, timeout, ctx)
                + _consecution(model, targets, targets, per, timeout, ctx))
-    return _summarise("proof", model, None, targets, queries, assumed=0, meta=meta)
+    return _summarise("proof", model, None, targets, queries, assumed=0)
 
 
 def kinduction(model: Model, k: int, goals: Sequence[Goal] | None = None,
-               lemmas: Sequence[Property] = (), *, timeout: float | None = None,
-               meta: dict | None = None) -> ProofResult:
+               lemmas: Sequence[Property] = (), *, timeout: float | None = None) -> Result:
     """k-induction: no counterexample shorter than ``k`` and no ``k``-step CTI along a simple path."""
     if k < 1:
         raise UsageError(f"k-induction needs k >= 1, not {k}")
     targets = list(model_goals(model) if goals is None else goals)
     hyps = targets + lemma_goals(model, lemmas)
-    base = bmc(model, k - 1, targets, timeout=timeout, meta=meta)
+    base = bmc(model, k - 1, targets, timeout=timeout)
     queries = list(base.queries)
     ctx = z3.Context()
     solver = z3enc.solver(timeout, logic="QF_BV", ctx=ctx)
@@ -96,8 +95,8 @@ def kinduction(model: Model, k: int, goals: Sequence[Goal] | None = None,
         if zm is not None:
             q.cti = _path_cti(model, zm, vs, g, q.name, hyps)
         queries.append(q)
-    result = _summarise("kinduction", model, k, targets, queries, assumed=len(lemmas), meta=meta)
-    for g in base.goals:  # a real counterexample shorter than k
+    result = _summarise("kinduction", model, k, targets, queries, assumed=len(lemmas))
+    for g in base.properties:  # a real counterexample shorter than k
         if g.verdict is Verdict.VIOLATED:
             r = result.get(g.name)
             r.verdict, r.trace, r.note = Verdict.VIOLATED, g.trace, "counterexample in the base case"
@@ -118,7 +117,7 @@ def _init_queries(model: Model, targets: Sequence[Goal], timeout, ctx) -> list[Q
             if state not in model.initial_states or g.check(state):
                 raise CheckerBug(f"{model.name}: Z3 says an initial state breaks {g.name}; "
                                  "the concrete check disagrees")
-            q.cti = Cti(model, q.name, g.name, [state], [], [g.name])
+            q.cti = model_cti(model, q.name, g.name, [state], [], [g.name])
         out.append(q)
     return out
 
@@ -179,7 +178,7 @@ def _path_cti(model: Model, zm, vs, goal: Goal, query: str, hyps: Sequence[Goal]
     if goal.check(states[-1]):
         raise CheckerBug(f"{model.name}: {query}: Z3's post-state satisfies {goal.name} concretely")
     broken = [h.name for h in hyps if not h.check(states[-1])]
-    return Cti(model, query, goal.name, states, insts, broken)
+    return model_cti(model, query, goal.name, states, insts, broken)
 
 
 def _error_cti(model: Model, zm, vs, fallible: Sequence[Instance], query: str,
@@ -196,7 +195,7 @@ def _error_cti(model: Model, zm, vs, fallible: Sequence[Instance], query: str,
             failing = [h.name for h in hyps if not h.check(pre)]
             if failing:
                 raise CheckerBug(f"{model.name}: {query}: Z3's pre-state breaks {failing[0]} concretely")
-            return Cti(model, query, "contract", [pre], [inst], error=str(exc))
+            return model_cti(model, query, "contract", [pre], [inst], error=str(exc))
         raise CheckerBug(f"{model.name}: {query}: Z3 says {inst.label} fails, "
                          "but the concrete run succeeds")
     raise CheckerBug(f"{model.name}: {query}: Z3 reports a failure no instance explains")
@@ -212,13 +211,13 @@ def _unique(targets: Sequence[Goal]) -> None:
 
 
 def _summarise(mode: str, model: Model, bound, targets: Sequence[Goal], queries: list[Query],
-               assumed: int, meta: dict | None) -> ProofResult:
+               assumed: int) -> Result:
     ctis = [q for q in queries if q.verdict is Verdict.VIOLATED]
     unknown = [q for q in queries if q.verdict is Verdict.UNKNOWN]
     results = []
     for g in targets:
-        r = GoalResult(g.name, Verdict.HOLDS, g.source, g.lemma)
-        own = [q for q in queries if q.name.endswith("/" + g.name)]
+        r = goal_result(g, Verdict.HOLDS, queries)
+        own = r.queries
         if any(q.name == f"init/{g.name}" and q.verdict is Verdict.VIOLATED for q in own):
             r.verdict, r.note = Verdict.VIOLATED, "an initial state breaks it"
         elif ctis:
@@ -232,4 +231,4 @@ def _summarise(mode: str, model: Model, bound, targets: Sequence[Goal], queries:
             r.verdict = Verdict.INCOMPLETE
             r.note = f"inductive relative to {assumed} lemma(s) not proved here (use the proof mode)"
         results.append(r)
-    return ProofResult(mode, model.name, bound, results, queries, dict(meta or {}))
+    return Result.of(model, results, mode=mode, bound=bound, queries=queries)

@@ -36,14 +36,15 @@ from typing import Sequence
 
 import z3
 
+from ..core.contract import Instance, Model
+from ..core.schema import State
+from ..errors import CheckerBug, ModelError, UsageError
+from ..results.result import PropertyResult, Query, Result, Verdict
+from ..results.trace import Step, Trace
 from . import z3enc
 from .bmc import concrete_path
-from ..core.contract import Instance, Model
-from ..errors import CheckerBug, ModelError, UsageError
-from .proof import Goal, GoalResult, ProofResult, Query, goals as model_goals
-from ..results.result import Verdict
-from ..core.schema import State
-from ..results.trace import Step, Trace
+from .goals import Goal, goal_result
+from .goals import goals as model_goals
 
 Cube = tuple[tuple[int, int], ...]
 """A conjunction of ``slot == value`` literals, sorted by slot."""
@@ -54,7 +55,7 @@ class _GaveUp(Exception):
 
 
 def pdr(model: Model, depth: int, goals: Sequence[Goal] | None = None, *,
-        timeout: float | None = None, meta: dict | None = None) -> ProofResult:
+        timeout: float | None = None) -> Result:
     """Prove each goal, or find a shortest counterexample, with frontiers up to ``depth``.
 
     ``goals`` defaults to every invariant of the model and deadlock freedom;
@@ -65,14 +66,14 @@ def pdr(model: Model, depth: int, goals: Sequence[Goal] | None = None, *,
     if depth < 0:
         raise UsageError(f"the PDR depth must be at least 0, not {depth}")
     goals = list(model_goals(model) if goals is None else goals)
-    meta = dict(meta or {})
     queries: list[Query] = []
     results = []
     for g in goals:
-        run = _Run(model, g, depth, timeout, meta)
+        run = _Run(model, g, depth, timeout)
         results.append(run.result())
+        results[-1].queries = run.queries
         queries += run.queries
-    return ProofResult("pdr", model.name, depth, results, queries, meta)
+    return Result.of(model, results, mode="pdr", bound=depth, queries=queries)
 
 
 @dataclass
@@ -88,8 +89,8 @@ class _Obligation:
 class _Run:
     """The frames and solvers of one goal."""
 
-    def __init__(self, model: Model, goal: Goal, depth: int, timeout: float | None, meta: dict):
-        self.model, self.goal, self.depth, self.meta = model, goal, depth, meta
+    def __init__(self, model: Model, goal: Goal, depth: int, timeout: float | None):
+        self.model, self.goal, self.depth = model, goal, depth
         self.ctx = ctx = z3.Context()
         self.a = z3enc.vocab(model, "a", ctx)
         self.b = z3enc.vocab(model, "b", ctx)
@@ -170,9 +171,8 @@ class _Run:
 
     # -- the algorithm ----------------------------------------------------------------
 
-    def result(self) -> GoalResult:
-        g = self.goal
-        r = GoalResult(g.name, Verdict.INCOMPLETE, g.source, g.lemma)
+    def result(self) -> PropertyResult:
+        r = goal_result(self.goal, Verdict.INCOMPLETE)
         k = 0
         try:
             found = self._initial_bad()
@@ -352,8 +352,7 @@ class _Run:
                     path = ", ".join(s.label for s in steps) or "(the initial state)"
                     raise ModelError(f"{model.name}: after {path}, {i.label} raises")
             raise CheckerBug(f"{model.name}: PDR reached a state that breaks nothing")
-        trace = Trace(model, initial, steps, goal=self.goal.name, kind="counterexample",
-                      meta=dict(self.meta))
+        trace = Trace(model, initial, steps, goal=self.goal.name, kind="counterexample")
         trace.validate()
         return trace
 

@@ -17,10 +17,11 @@ from tabulate import tabulate
 from ksecheck.checker import regress
 from ksecheck.checker.results import trace as tracing
 from ksecheck.checker.errors import CheckerBug, KsecheckError, UsageError
-from ksecheck.checker.explicit.search import ENGINES, Limits, Progress, explore
+from ksecheck.checker.explicit.options import ENGINES, Limits, Options, Progress
+from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.jsonout import result_json
 from ksecheck.checker.results.junit import junit_xml
-from ksecheck.checker.results.text import render, styler
+from ksecheck.checker.results.text import format_trace, render, styler
 from ksecheck.checker.results.result import Verdict
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--save-traces", metavar="DIR", help="write each counterexample as DIR/<property>.json")
     c.add_argument("--witnesses", action="store_true", help="also print a witness for every reached goal")
     c.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
-    c.add_argument("--engine", choices=("auto", *ENGINES, "vector"), default="auto",
+    c.add_argument("--engine", choices=ENGINES, default="auto",
                    help="successors: compiled from the model (auto, the default, falls back to "
                         "interpreted when it cannot), interpreted, or vector (numpy, a frontier "
                         "at a time: fastest on big configurations)")
@@ -139,11 +140,7 @@ def _catalogue():
 def _check(args) -> int:
     family, config = _catalogue().resolve(args.model, args.config)
     model = family.instantiate(config, args.variant)
-    meta = {"config": config.name, "variants": list(args.variant), "constants": dict(config.constants)}
     show_progress = not args.json and not args.no_progress
-    options = dict(stop_at_first=args.stop_at_first,
-                   limits=Limits(args.max_states, args.max_depth, args.timeout),
-                   on_progress=_progress_printer() if show_progress else None, meta=meta)
     if args.workers > 1 and args.engine not in ("auto", "vector"):
         raise UsageError("--workers works with the vector engine; drop --engine or use vector")
     if args.symmetry:
@@ -151,14 +148,11 @@ def _check(args) -> int:
             raise UsageError(f"model {family.name} declares no symmetry; drop --symmetry")
         if args.engine not in ("auto", "vector"):
             raise UsageError("--symmetry works with the vector engine; drop --engine or use vector")
-        from ksecheck.checker.explicit.vector import explore_vector
-        result = explore_vector(model, symmetry=family.symmetry(config.constants),
-                                workers=args.workers, **options)
-    elif args.engine == "vector" or args.workers > 1:
-        from ksecheck.checker.explicit.vector import explore_vector
-        result = explore_vector(model, workers=args.workers, **options)
-    else:
-        result = explore(model, engine=args.engine, **options)
+    options = Options(limits=Limits(args.max_states, args.max_depth, args.timeout),
+                      stop_at_first=args.stop_at_first, engine=args.engine, workers=args.workers,
+                      symmetry=family.symmetry(config.constants) if args.symmetry else None,
+                      on_progress=_progress_printer() if show_progress else None)
+    result = explore(model, options)
     if show_progress and sys.stderr.isatty():
         print(file=sys.stderr)
     if args.save_traces:
@@ -206,7 +200,7 @@ def _replay(args) -> int:
         raise KsecheckError(f"{args.file}: \"variants\" must be a list of names")
     model = family.instantiate(cfg, variants)
     trace = tracing.from_json(model, data)
-    print(tracing.format_trace(trace, style=styler(_colour())))
+    print(format_trace(trace, style=styler(_colour())))
     print(f"\nThe trace replays: {len(trace)} steps, every step enabled and every change as recorded.")
     return EXIT_OK
 

@@ -14,22 +14,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-from typing import Any
 
-from tabulate import tabulate
-
-from ksecheck.checker.results import trace as tracing
-from ksecheck.checker.symbolic.bmc import bmc
-from ksecheck.cli import positive
-from ksecheck.checker.core.contract import Model, Property
+from ksecheck.checker.core.contract import Property
 from ksecheck.checker.errors import UsageError
+from ksecheck.checker.results.jsonout import PROOF_SCHEMA, result_json
+from ksecheck.checker.results.result import Result, Verdict
+from ksecheck.checker.results.text import render
+from ksecheck.checker.symbolic.bmc import bmc
+from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.symbolic.induction import PER, induction, kinduction, prove
 from ksecheck.checker.symbolic.pdr import pdr
-from ksecheck.checker.symbolic.proof import Cti, ProofResult, goals
-from ksecheck.checker.results.result import Verdict
+from ksecheck.cli import positive
 
 MODES = ("bmc", "pdr", "induction", "kinduction", "proof", "any-size")
-SCHEMA = "ksecheck-proof/1"
 EXIT_OK, EXIT_VIOLATED, EXIT_OPEN = 0, 1, 3
 
 
@@ -70,7 +67,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="do not assume or prove the model's strengthening lemmas")
     p.add_argument("--timeout", type=positive(float), metavar="SECONDS",
                    help="give up on a single solver query after SECONDS (verdict UNKNOWN)")
-    p.add_argument("--json", action="store_true", help=f"print the result as JSON ({SCHEMA})")
+    p.add_argument("--json", action="store_true", help=f"print the result as JSON ({PROOF_SCHEMA})")
     return p
 
 
@@ -94,30 +91,33 @@ def run(args) -> int:
         return _any_size(args)
     family, config = catalogue().resolve(args.model, args.config)
     model = family.instantiate(config, args.variant)
-    meta = {"config": config.name, "variants": list(args.variant),
-            "constants": dict(config.constants)}
     targets = goals(model, args.property or None)
     lemmas = [] if args.no_lemmas or args.mode in ("bmc", "pdr") else lemmas_for(family.name, config.constants)
     if args.mode == "bmc":
-        result = bmc(model, args.depth, targets, timeout=args.timeout, meta=meta)
+        result = bmc(model, args.depth, targets, timeout=args.timeout)
     elif args.mode == "pdr":
-        result = pdr(model, args.depth, targets, timeout=args.timeout, meta=meta)
+        result = pdr(model, args.depth, targets, timeout=args.timeout)
     elif args.mode == "induction":
-        result = induction(model, targets, lemmas, per=args.per, timeout=args.timeout, meta=meta)
+        result = induction(model, targets, lemmas, per=args.per, timeout=args.timeout)
     elif args.mode == "kinduction":
-        result = kinduction(model, args.k, targets, lemmas, timeout=args.timeout, meta=meta)
+        result = kinduction(model, args.k, targets, lemmas, timeout=args.timeout)
     elif args.mode == "proof":
-        result = prove(model, targets, lemmas, per=args.per, timeout=args.timeout, meta=meta)
+        result = prove(model, targets, lemmas, per=args.per, timeout=args.timeout)
     else:
         raise UsageError(f"unknown mode {args.mode!r}; choose one of {', '.join(MODES)}")
+    return _report(result, args)
+
+
+def _report(result: Result, args) -> int:
+    """Print ``result`` (text or JSON); its exit code."""
     if args.json:
-        print(json.dumps(result_json(model, result), indent=1))
+        print(json.dumps(result_json(result), indent=1))
     else:
-        print(render(model, result))
+        print(render(result))
     return exit_code(result)
 
 
-def exit_code(result: ProofResult) -> int:
+def exit_code(result: Result) -> int:
     """1 on a counterexample (real, or to induction); 3 when a query gave up or a goal is open.
 
     In the ``induction`` and ``kinduction`` modes every query holding is
@@ -133,102 +133,10 @@ def exit_code(result: ProofResult) -> int:
     return EXIT_OK if result.outcome is Verdict.HOLDS else EXIT_OPEN
 
 
-# ---- text ------------------------------------------------------------------------
-
 def _any_size(args) -> int:
     """The relational proof of the upcall design for every number of threads, upcalls, mailboxes."""
     if args.model not in (None, "upcall") or args.config or args.variant or args.property:
         raise UsageError("--mode any-size proves the upcall design for every size: it takes no "
                          "--model, --config, --variant or --property")
-    if args.json:
-        raise UsageError("--mode any-size prints a table; --json is not available for it")
-    from ksecheck.properties.upcall_relational import format_results, prove_all_sizes
-    result = prove_all_sizes(timeout=args.timeout)
-    print(format_results(result))
-    verdict = result.outcome
-    return {Verdict.HOLDS: EXIT_OK, Verdict.VIOLATED: EXIT_VIOLATED}.get(verdict, EXIT_OPEN)
-
-
-def render(model: Model, result: ProofResult) -> str:
-    """The goal table, the open queries, the slowest queries, and every trace and CTI."""
-    consts = " ".join(f"{k}={v}" for k, v in result.meta.get("constants", {}).items())
-    variants = ", ".join(result.meta.get("variants", [])) or "none"
-    bound = f" (bound {result.bound})" if result.bound is not None else ""
-    parts = [f"model {result.model}, configuration {result.meta.get('config', '-')}"
-             + (f" ({consts})" if consts else "") + f", variants: {variants}",
-             f"mode: {result.mode}{bound}", ""]
-    rows = [[g.name + (" (lemma)" if g.lemma else ""), g.verdict.value,
-             len(g.trace) if g.trace is not None else "", g.note] for g in result.goals]
-    parts.append(tabulate(rows, headers=["goal", "verdict", "trace", "note"]))
-    open_q = [q for q in result.queries if q.verdict is not Verdict.HOLDS]
-    if result.mode not in ("bmc", "pdr") and open_q:
-        parts += ["", tabulate([[q.name, _answer(q), f"{q.seconds:.2f}", q.note] for q in open_q],
-                               headers=["query", "answer", "seconds", "note"])]
-    slowest = sorted(result.queries, key=lambda q: -q.seconds)[:5]
-    counted = "frames (each a batch of one-step queries)" if result.mode == "pdr" else "solver queries"
-    parts += ["", f"{len(result.queries)} {counted}, {result.seconds:.2f} s in the solver; "
-                  "slowest: " + ", ".join(f"{q.name} {q.seconds:.2f} s" for q in slowest)]
-    for g in result.goals:
-        if g.trace is not None:
-            parts += ["", tracing.format_trace(g.trace)]
-    for cti in result.ctis:
-        parts += ["", format_cti(model, cti)]
-    parts += ["", f"Result: {result.outcome.value}"]
-    return "\n".join(parts)
-
-
-def _answer(q) -> str:
-    if q.cti is None:
-        return q.verdict.value
-    return "FAILS" if q.cti.error else "CTI" if q.cti.instances else "VIOLATED"
-
-
-def format_cti(model: Model, cti: Cti) -> str:
-    """A CTI as its first state in full, then each step with only the variables it changed."""
-    schema = model.schema
-    if not cti.instances:
-        head = f"An initial state breaks {cti.goal} ({cti.query}):"
-        return "\n".join([head] + [f"    {line}" for line in tracing.format_state(model, cti.post)])
-    if cti.error:
-        lines = [f"Contract violation ({cti.query}): in a state satisfying every invariant and "
-                 f"lemma, {cti.instance.label} raises: {cti.error}", "  state:"]
-        return "\n".join(lines + [f"    {line}" for line in tracing.format_state(model, cti.pre)])
-    lines = [f"Counterexample to induction of {cti.goal} ({cti.query}):",
-             "  a state satisfying every invariant and lemma:"]
-    lines += [f"    {line}" for line in tracing.format_state(model, cti.states[0])]
-    width = max((len(n) for n in schema.slot_names), default=0)
-    for n, (inst, before, after) in enumerate(zip(cti.instances, cti.states, cti.states[1:]), 1):
-        lines.append(f"  {n:>3}. {inst.label}")
-        for name, old, new in schema.diff(before, after):
-            lines.append(f"         {name:<{width}}  {old} -> {new}")
-    lines.append("  broken after the step: " + ", ".join(cti.broken or [cti.goal]))
-    return "\n".join(lines)
-
-
-# ---- JSON ------------------------------------------------------------------------
-
-def result_json(model: Model, result: ProofResult) -> dict[str, Any]:
-    """The result as JSON-ready data: goals with traces, queries with times and CTIs."""
-    return {
-        "schema": SCHEMA, "model": result.model, "config": result.meta.get("config"),
-        "variants": result.meta.get("variants", []), "constants": result.meta.get("constants", {}),
-        "mode": result.mode, "bound": result.bound, "outcome": result.outcome.value,
-        "goals": [{"name": g.name, "lemma": g.lemma, "verdict": g.verdict.value,
-                   "source": g.source, "note": g.note or None,
-                   "trace_length": len(g.trace) if g.trace is not None else None,
-                   "trace": tracing.to_json(g.trace) if g.trace is not None else None}
-                  for g in result.goals],
-        "queries": [{"name": q.name, "verdict": q.verdict.value, "seconds": round(q.seconds, 4),
-                     "note": q.note or None,
-                     "cti": _cti_json(model, q.cti) if q.cti is not None else None}
-                    for q in result.queries],
-    }
-
-
-def _cti_json(model: Model, cti: Cti) -> dict[str, Any]:
-    schema = model.schema
-    steps = [{"action": inst.label, "changes": {n: new for n, _, new in schema.diff(a, b)}}
-             for inst, a, b in zip(cti.instances, cti.states, cti.states[1:])]
-    return {"goal": cti.goal, "broken": cti.broken, "error": cti.error or None,
-            "instance": cti.instance.label if cti.instances else None,
-            "first": schema.readable(cti.states[0]), "steps": steps}
+    from ksecheck.properties.upcall_relational import prove_all_sizes
+    return _report(prove_all_sizes(timeout=args.timeout), args)

@@ -8,9 +8,10 @@ import pytest
 from ksecheck.checker import Action, Property
 from ksecheck.checker.symbolic.bmc import bmc
 from ksecheck.checker.errors import ModelError, UsageError
+from ksecheck.checker.explicit.options import Options
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.symbolic.pdr import pdr
-from ksecheck.checker.symbolic.proof import goals
+from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.results.result import DEADLOCK, Verdict
 from ksecheck.checker.results.trace import Step, Trace
 from ksecheck.model import upcall
@@ -42,7 +43,7 @@ def test_the_lost_update_takes_four_steps():
 
 def test_nothing_found_up_to_the_bound_is_incomplete_not_holds():
     result = bmc(increment.build(2, locked=True), 6)
-    assert {g.name: g.verdict for g in result.goals} == {
+    assert {g.name: g.verdict for g in result.properties} == {
         "no_lost_update": Verdict.INCOMPLETE, DEADLOCK: Verdict.INCOMPLETE}
     assert "up to depth 6" in result.get("no_lost_update").note
     assert result.outcome is Verdict.INCOMPLETE
@@ -158,7 +159,7 @@ def test_bmc_finds_each_variant_at_the_bfs_length(config, variant, prop):
     assert not model.property(prop).check(model.schema.view(r.trace.final)) if prop != DEADLOCK \
         else not model.successors(r.trace.final)
     # the explicit search agrees here and now, not only in the pinned file
-    bfs = explore(model, stop_when_violated=(prop,)).get(prop)
+    bfs = explore(model, Options(stop_when=(prop,))).get(prop)
     assert bfs.verdict is Verdict.VIOLATED and len(bfs.trace) == pinned
 
 
@@ -172,7 +173,7 @@ def test_bmc_completes_the_deep_no_exiting_count_trace_at_the_bfs_length():
     replay."""
     model = upcall.FAMILY.instantiate("medium", ["no_exiting_count"])
     prop = "upcalls_while_threads"
-    bfs = explore(model, stop_at_first=True).get(prop).trace
+    bfs = explore(model, Options(stop_at_first=True)).get(prop).trace
     assert len(bfs) == PINNED_RUNS["medium+no_exiting_count"]["lengths"][prop] == 24
     prefix = Trace(model, bfs.initial, bfs.steps[:12])
     r = bmc(model, 12, goals(model, [prop]), after=prefix).get(prop)

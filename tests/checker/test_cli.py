@@ -1,4 +1,5 @@
 """The command line, run in-process on the example catalogue: exit codes, JSON, traces."""
+import dataclasses
 import io
 import json
 import subprocess
@@ -136,8 +137,8 @@ def eager_progress(monkeypatch):
     """Make the CLI's search report progress at its first chance."""
     real = ksecheck.cli.explore
 
-    def explore(*args, **kw):
-        return real(*args, **kw, progress_every=0)
+    def explore(model, options):
+        return real(model, dataclasses.replace(options, progress_every=0))
     monkeypatch.setattr(ksecheck.cli, "explore", explore)
 
 

@@ -5,7 +5,11 @@ from hypothesis import strategies as st
 
 from ksecheck.checker import (NONE, Action, Array, Bool, Domain, Enum, Model, ModelError, Param, Property,
                      Ref, Schema, Set, Var, bit, has)
-from ksecheck.checker.explicit.search import ENGINES, explore
+from ksecheck.checker.explicit.options import Options
+from ksecheck.checker.explicit.search import explore
+
+ENGINES = ("compiled", "interpreted")
+"""The engines that expand one state at a time."""
 
 from .systems import SRC, one_var
 
@@ -79,7 +83,7 @@ def test_trigger_on_an_always_property_is_rejected():
 
 def test_eventually_property_is_not_checked_when_liveness_is_off():
     prop = Property("p", "eventually", lambda s: s.x == 3, SRC, trigger=lambda s: True)
-    r = explore(one_var(properties=[prop], check_deadlock=False), liveness=False)
+    r = explore(one_var(properties=[prop], check_deadlock=False), Options(liveness=False))
     assert r.get("p").verdict.value == "NOT CHECKED"
 
 
@@ -105,7 +109,7 @@ def test_effect_returning_a_value_in_a_later_state_is_rejected_by_the_search(eng
 
     m = one_var(actions=[Action("bad", (), lambda s: s.x < 3, effect)])  # fine in x = 0
     with pytest.raises(ModelError, match="effect of bad returned a value"):
-        explore(m, engine=engine)
+        explore(m, Options(engine=engine))
 
 
 def test_init_returning_a_value_is_rejected():
@@ -134,7 +138,7 @@ def test_assigning_out_of_domain_in_a_later_state_is_rejected_by_the_search(engi
 
     m = one_var(actions=[Action("inc", (), lambda s: True, effect)])
     with pytest.raises(ModelError, match="x = 4: not 0..3"):
-        explore(m, engine=engine)
+        explore(m, Options(engine=engine))
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -144,7 +148,7 @@ def test_assigning_a_list_in_a_later_state_is_rejected_by_the_search(engine):
 
     m = one_var(actions=[Action("inc", (), lambda s: s.x < 3, effect)])
     with pytest.raises(ModelError):
-        explore(m, engine=engine)
+        explore(m, Options(engine=engine))
 
 
 def test_init_assigning_out_of_domain_is_rejected():
@@ -185,7 +189,7 @@ def test_a_property_that_assigns_is_rejected_by_the_search(engine):
 
     m = one_var(properties=[_always(check=check)])
     with pytest.raises(ModelError, match="outside an effect"):
-        explore(m, engine=engine)
+        explore(m, Options(engine=engine))
 
 
 @pytest.mark.parametrize("role", ["guard", "effect"])

@@ -7,7 +7,11 @@ so that a change that moves them is noticed.
 import pytest
 
 from ksecheck.checker.core.catalogue import Catalogue
-from ksecheck.checker.explicit.search import ENGINES, explore
+from ksecheck.checker.explicit.options import Options
+from ksecheck.checker.explicit.search import explore
+
+ENGINES = ("compiled", "interpreted")
+"""The engines that expand one state at a time."""
 from ksecheck.checker.results.result import DEADLOCK
 from ksecheck.model.examples import FAMILIES
 
@@ -43,7 +47,7 @@ def test_every_configuration_has_expected_data():
 def test_configuration_matches_its_recorded_data(config, engine):
     family, cfg = CATALOGUE.resolve(None, config)
     states, transitions, depth, terminal, expect, cex = EXPECTED[config]
-    r = explore(family.instantiate(cfg), engine=engine)
+    r = explore(family.instantiate(cfg), Options(engine=engine))
     s = r.stats
     assert (s.states, s.transitions, s.depth, s.terminal_states, s.deadlock_states) == \
         (states, transitions, depth, terminal, 0)

@@ -7,7 +7,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ksecheck.checker import Action, Array, Bool, Domain, Model, ModelError, Param, Property, Ref, Schema, Var
-from ksecheck.checker.explicit.search import ENGINES, Limits, explore
+from ksecheck.checker.explicit.options import Limits, Options
+from ksecheck.checker.explicit.search import explore
+
+ENGINES = ("compiled", "interpreted")
+"""The engines that expand one state at a time."""
 from ksecheck.checker.results.result import DEADLOCK, Verdict
 from ksecheck.model.examples import increment
 
@@ -42,7 +46,7 @@ def verdicts(result):
 def test_increment_two_threads(engine):
     # 13 states by BFS level 1 + 2 + 3 + 4 + 3 (enumerated in test_examples.py);
     # reads fire 2+1+1+1+1 = 6 times, writes 8; three states have both threads done.
-    r = explore(increment.build(2), engine=engine)
+    r = explore(increment.build(2), Options(engine=engine))
     assert counts(r) == (13, 14, 4, 3, 0, 0)
     assert r.stats.action_counts == {"read": 6, "write": 8}
     assert r.stats.unfired == []
@@ -60,7 +64,7 @@ def test_increment_two_threads(engine):
 
 def test_increment_locked_holds_and_flags_the_unused_write(engine):
     # init, one thread done (2 states), both done (x = 2, two tmp patterns): 5 states.
-    r = explore(increment.build(2, locked=True), engine=engine)
+    r = explore(increment.build(2, locked=True), Options(engine=engine))
     assert counts(r) == (5, 4, 2, 2, 0, 0)
     assert r.stats.action_counts == {"read": 4, "write": 0}
     assert r.stats.unfired == ["write"]
@@ -72,7 +76,7 @@ def test_increment_locked_holds_and_flags_the_unused_write(engine):
 
 
 def test_ring_has_no_dead_end(engine):
-    r = explore(systems.ring(7), engine=engine)
+    r = explore(systems.ring(7), Options(engine=engine))
     assert counts(r) == (7, 7, 6, 0, 0, 0)
     assert r.get(DEADLOCK).verdict is Verdict.HOLDS
 
@@ -92,7 +96,7 @@ def _inc(s):
 
 def test_multiplication_works_in_the_compiled_engine():
     m = systems.one_var(actions=[Action("inc", (), lambda s: s.x * 2 < 6, _inc)])
-    assert counts(explore(m, engine="compiled")) == counts(explore(m, engine="interpreted"))
+    assert counts(explore(m, Options(engine="compiled"))) == counts(explore(m, Options(engine="interpreted")))
 
 
 @pytest.mark.parametrize("name", sorted(LACKING))
@@ -100,18 +104,18 @@ def test_constructs_the_tracer_cannot_follow_are_named_and_auto_falls_back(name)
     guard, construct = LACKING[name]
     m = systems.one_var(actions=[Action("inc", (), guard, _inc)])
     with pytest.raises(ModelError, match=re.escape(construct)):
-        explore(m, engine="compiled")
+        explore(m, Options(engine="compiled"))
     auto = explore(m)
     assert auto.stats.engine == "interpreted"
-    assert counts(auto) == counts(explore(m, engine="interpreted"))
+    assert counts(auto) == counts(explore(m, Options(engine="interpreted")))
 
 
 def test_a_step_written_with_modulo_works_in_the_interpreted_engine():
-    assert counts(explore(systems.ring(7, modulo=True), engine="interpreted")) == (7, 7, 6, 0, 0, 0)
+    assert counts(explore(systems.ring(7, modulo=True), Options(engine="interpreted"))) == (7, 7, 6, 0, 0, 0)
 
 
 def test_terminal_at_bound_and_deadlock_are_reported_apart(engine):
-    r = explore(systems.dead_ends(), engine=engine)
+    r = explore(systems.dead_ends(), Options(engine=engine))
     # `done` is both terminal and at the bound: terminal takes precedence.
     assert counts(r) == (4, 3, 1, 1, 1, 1)
     d = r.get(DEADLOCK)
@@ -121,7 +125,7 @@ def test_terminal_at_bound_and_deadlock_are_reported_apart(engine):
 
 
 def test_deadlock_check_can_be_turned_off(engine):
-    r = explore(systems.dead_ends(check_deadlock=False), engine=engine)
+    r = explore(systems.dead_ends(check_deadlock=False), Options(engine=engine))
     assert counts(r) == (4, 3, 1, 1, 1, 1)  # still counted
     assert [p.name for p in r.properties] == []
     assert r.outcome is Verdict.HOLDS
@@ -131,7 +135,7 @@ def test_deadlock_check_can_be_turned_off(engine):
     ({}, (0, 0, 1)), ({"terminal": True}, (1, 0, 0)), ({"at_bound": True}, (0, 1, 0)),
 ])
 def test_counter_end_is_classified_by_its_predicates(engine, kw, expect):
-    r = explore(systems.counter(3, **kw), engine=engine)
+    r = explore(systems.counter(3, **kw), Options(engine=engine))
     assert counts(r) == (4, 3, 3, *expect)
     dead = r.get(DEADLOCK)
     if expect[2]:
@@ -141,7 +145,7 @@ def test_counter_end_is_classified_by_its_predicates(engine, kw, expect):
 
 
 def test_naive_mutex_is_violated_in_four_steps(engine):
-    r = explore(systems.naive_mutex(), engine=engine)
+    r = explore(systems.naive_mutex(), Options(engine=engine))
     assert counts(r) == (9, 16, 4, 0, 0, 0)
     t = r.get("mutex").trace
     # both checks must come before either set; BFS order picks p0 first each time
@@ -151,7 +155,7 @@ def test_naive_mutex_is_violated_in_four_steps(engine):
 
 
 def test_test_and_set_mutex_holds_and_its_vacuity_check_is_unreached(engine):
-    r = explore(systems.tas_mutex(), engine=engine)
+    r = explore(systems.tas_mutex(), Options(engine=engine))
     assert counts(r) == (3, 4, 1, 0, 0, 0)
     assert verdicts(r) == {"mutex": Verdict.HOLDS, "both_critical": Verdict.UNREACHED,
                            "someone_critical": Verdict.REACHED, DEADLOCK: Verdict.HOLDS}
@@ -162,7 +166,7 @@ def test_test_and_set_mutex_holds_and_its_vacuity_check_is_unreached(engine):
 
 def test_invariant_broken_in_the_initial_state_has_an_empty_trace(engine):
     prop = Property("positive", "always", lambda s: s.x > 0, systems.SRC)
-    r = explore(systems.one_var(properties=[prop], terminal=lambda s: s.x == 3), engine=engine)
+    r = explore(systems.one_var(properties=[prop], terminal=lambda s: s.x == 3), Options(engine=engine))
     t = r.get("positive").trace
     assert r.get("positive").verdict is Verdict.VIOLATED and len(t) == 0 and t.final == (0,)
 
@@ -176,7 +180,7 @@ def test_several_initial_states_give_the_shortest_trace_from_any(engine):
     prop = Property("not3", "always", lambda s: s.x != 3, systems.SRC)
     m = systems.one_var(init=[at(0), at(2), at(0)], properties=[prop])
     assert m.initial_states == ((0,), (2,))  # duplicates dropped, order kept
-    r = explore(m, engine=engine)
+    r = explore(m, Options(engine=engine))
     # levels {0, 2} then {1, 3}: 4 states, 3 steps, depth 1, x = 3 is a dead end
     assert counts(r) == (4, 3, 1, 0, 0, 1)
     t = r.get("not3").trace
@@ -217,7 +221,7 @@ def _expect(g, bad):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_bfs_agrees_with_networkx(engine, case):
     g, succ, bad = case
-    r = explore(systems.graph(succ, bad), engine=engine)
+    r = explore(systems.graph(succ, bad), Options(engine=engine))
     dist, nearest_bad, dead = _expect(g, bad)
     assert r.stats.states == len(nx.descendants(g, 0)) + 1
     assert r.stats.depth == max(dist.values())
@@ -245,7 +249,7 @@ def test_bfs_agrees_with_networkx(engine, case):
 @given(digraphs(), st.integers(1, 6))
 def test_depth_limit_agrees_with_networkx(case, d):
     g, succ, bad = case
-    r = explore(systems.graph(succ, bad), limits=Limits(max_depth=d))
+    r = explore(systems.graph(succ, bad), Options(limits=Limits(max_depth=d)))
     dist, _, _ = _expect(g, bad)
     near = [dist[b] for b in bad if dist.get(b, d + 1) <= d]
     assert r.stats.states == sum(1 for k in dist.values() if k <= d)
@@ -264,7 +268,7 @@ def test_depth_limit_agrees_with_networkx(case, d):
 @given(digraphs(), st.integers(1, 10))
 def test_state_limit_agrees_with_networkx(case, m):
     g, succ, bad = case
-    r = explore(systems.graph(succ, bad), limits=Limits(max_states=m))
+    r = explore(systems.graph(succ, bad), Options(limits=Limits(max_states=m)))
     dist, nearest_bad, _ = _expect(g, bad)
     assert r.stats.states == min(m, len(dist))
     assert r.stats.complete == (len(dist) <= m)
@@ -284,7 +288,7 @@ def test_state_limit_agrees_with_networkx(case, m):
 @given(digraphs())
 def test_compiled_and_interpreted_engines_agree(case):
     _, succ, bad = case
-    a, b = (explore(systems.graph(succ, bad), engine=e) for e in ENGINES)
+    a, b = (explore(systems.graph(succ, bad), Options(engine=e)) for e in ENGINES)
     assert counts(a) == counts(b) and verdicts(a) == verdicts(b)
     for pa, pb in zip(a.properties, b.properties):
         assert _path(pa.trace) == _path(pb.trace)
@@ -351,7 +355,7 @@ def _outcome(source, engine):
     except ModelError:
         return "rejected at definition"
     try:
-        r = explore(model, engine=engine)
+        r = explore(model, Options(engine=engine))
     except ModelError as exc:
         return "computed index" if "indexing by the computed value" in str(exc) else "model error"
     return _summary(r)
@@ -375,9 +379,9 @@ def test_compiled_engine_checks_a_copy_into_a_smaller_domain():
     m = Model("copy", Schema(Var("a", Domain(0, 3)), Var("f", Bool())), lambda s: None,
               [Action("inc", (), lambda s: s.a < 3, inc), Action("copy", (), lambda s: True, copy)])
     with pytest.raises(ModelError, match="f = 2: not a boolean"):
-        explore(m, engine="interpreted")
+        explore(m, Options(engine="interpreted"))
     with pytest.raises(ModelError, match="f = 2: not a boolean"):
-        explore(m, engine="compiled")
+        explore(m, Options(engine="compiled"))
 
 
 def test_compiled_engine_rejects_indexing_by_a_value_the_step_computed():
@@ -387,20 +391,20 @@ def test_compiled_engine_rejects_indexing_by_a_value_the_step_computed():
               "    s.b = 3 - s.a\n    s.a = s.arr[s.b]\nGOAL = (3, 3)\nDEADLOCK = False\n")
     assert _outcome(source, "interpreted")[0] == (1, 0, 0, 0, 0, 1)  # one state, a dead end
     with pytest.raises(ModelError, match="indexing by the computed value .* index by a state variable"):
-        explore(_build(source), engine="compiled")
+        explore(_build(source), Options(engine="compiled"))
 
 
 # ---- limits --------------------------------------------------------------------
 
 def test_state_limit_keeps_a_violation_found_before_it():
     # BFS discovers the lost-update state (x=1, both done) as state number 11.
-    cut = explore(increment.build(2), limits=Limits(max_states=10))
+    cut = explore(increment.build(2), Options(limits=Limits(max_states=10)))
     assert cut.stats.states == 10 and not cut.stats.complete
     assert cut.get("no_lost_update").verdict is Verdict.INCOMPLETE
     assert cut.get("no_lost_update").note == "search stopped by the state limit 10 before a verdict"
     assert cut.get(DEADLOCK).verdict is Verdict.INCOMPLETE
     assert cut.outcome is Verdict.INCOMPLETE
-    found = explore(increment.build(2), limits=Limits(max_states=11))
+    found = explore(increment.build(2), Options(limits=Limits(max_states=11)))
     assert found.stats.states == 11 and not found.stats.complete
     assert found.get("no_lost_update").verdict is Verdict.VIOLATED
     assert len(found.get("no_lost_update").trace) == 4
@@ -408,12 +412,12 @@ def test_state_limit_keeps_a_violation_found_before_it():
 
 
 def test_a_limit_that_cuts_nothing_leaves_the_search_complete():
-    r = explore(increment.build(2), limits=Limits(max_states=13))
+    r = explore(increment.build(2), Options(limits=Limits(max_states=13)))
     assert r.stats.complete and r.get(DEADLOCK).verdict is Verdict.HOLDS
 
 
 def test_depth_limit_gives_incomplete_never_holds():
-    r = explore(increment.build(2, locked=True), limits=Limits(max_depth=1))
+    r = explore(increment.build(2, locked=True), Options(limits=Limits(max_depth=1)))
     assert r.stats.states == 3 and r.stats.stopped_by == "depth limit 1"
     assert verdicts(r) == {"no_lost_update": Verdict.INCOMPLETE, "all_done": Verdict.INCOMPLETE,
                            DEADLOCK: Verdict.INCOMPLETE}
@@ -421,19 +425,19 @@ def test_depth_limit_gives_incomplete_never_holds():
 
 
 def test_a_deadlock_at_the_depth_limit_is_not_reported_as_holds():
-    r = explore(systems.counter(1), limits=Limits(max_depth=1))  # x = 1 is a deadlock at depth 1
+    r = explore(systems.counter(1), Options(limits=Limits(max_depth=1)))  # x = 1 is a deadlock at depth 1
     assert r.get(DEADLOCK).verdict is not Verdict.HOLDS
 
 
 def test_a_depth_limit_that_cuts_nothing_gives_the_same_statistics():
     full = explore(increment.build(2))
-    same = explore(increment.build(2), limits=Limits(max_depth=4))
+    same = explore(increment.build(2), Options(limits=Limits(max_depth=4)))
     assert same.stats.complete
     assert counts(same) == counts(full)
 
 
 def test_timeout_gives_incomplete():
-    r = explore(systems.ring(5000), limits=Limits(timeout=1e-9))
+    r = explore(systems.ring(5000), Options(limits=Limits(timeout=1e-9)))
     assert not r.stats.complete and r.stats.stopped_by == "time limit 1e-09s"
     assert r.stats.states < 5000
     assert r.get(DEADLOCK).verdict is Verdict.INCOMPLETE
@@ -441,7 +445,7 @@ def test_timeout_gives_incomplete():
 
 def test_stop_at_first_leaves_the_rest_incomplete_with_a_note():
     # BFS expands states 0..6; state 6 (x=1, t1 read, t0 done) leads to the violation.
-    r = explore(increment.build(2), stop_at_first=True)
+    r = explore(increment.build(2), Options(stop_at_first=True))
     assert r.stats.states == 11 and r.stats.stopped_by == "first violation"
     assert r.get("no_lost_update").verdict is Verdict.VIOLATED
     assert r.get("all_done").verdict is Verdict.REACHED  # found on the way
@@ -451,7 +455,7 @@ def test_stop_at_first_leaves_the_rest_incomplete_with_a_note():
 
 
 def test_stop_at_first_leaves_an_unreached_goal_incomplete():
-    r = explore(systems.counter(5, limit=2, goal=5, terminal=True), stop_at_first=True)
+    r = explore(systems.counter(5, limit=2, goal=5, terminal=True), Options(stop_at_first=True))
     assert r.get("below_limit").verdict is Verdict.VIOLATED
     assert len(r.get("below_limit").trace) == 2
     goal = r.get("hits_goal")
@@ -462,7 +466,7 @@ def test_stop_at_first_leaves_an_unreached_goal_incomplete():
 
 
 def test_stop_at_first_stops_at_a_deadlock():
-    r = explore(systems.counter(3, limit=9), stop_at_first=True)
+    r = explore(systems.counter(3, limit=9), Options(stop_at_first=True))
     assert r.get(DEADLOCK).verdict is Verdict.VIOLATED
     assert r.stats.stopped_by == "first violation"
 
@@ -475,26 +479,26 @@ def _summary(result):
 
 
 def test_two_runs_give_identical_counts_and_traces(engine):
-    a = explore(increment.build(3), engine=engine)
-    b = explore(increment.build(3), engine=engine)
+    a = explore(increment.build(3), Options(engine=engine))
+    b = explore(increment.build(3), Options(engine=engine))
     assert _summary(a) == _summary(b)
     assert a.get("no_lost_update").trace is not None
 
 
 def test_engines_give_identical_results_on_increment():
-    a, b = (explore(increment.build(3), engine=e) for e in ENGINES)
+    a, b = (explore(increment.build(3), Options(engine=e)) for e in ENGINES)
     assert _summary(a) == _summary(b)
 
 
 def test_unknown_engine_is_a_usage_error():
     from ksecheck.checker import UsageError
     with pytest.raises(UsageError, match="unknown engine 'jit'"):
-        explore(systems.ring(2), engine="jit")
+        explore(systems.ring(2), Options(engine="jit"))
 
 
 def test_progress_is_reported_when_asked(capfd):
     calls = []
-    r = explore(systems.ring(3000), on_progress=calls.append, progress_every=0)
+    r = explore(systems.ring(3000), Options(on_progress=calls.append, progress_every=0))
     assert len(calls) >= 2
     assert all(0 < p.states <= r.stats.states and p.queue >= 1 and p.rate >= 0 for p in calls)
     assert [p.states for p in calls] == sorted({p.states for p in calls})  # strictly increasing
@@ -504,7 +508,7 @@ def test_progress_is_reported_when_asked(capfd):
 
 def test_search_is_silent_otherwise(capfd):
     calls = []
-    explore(increment.build(2), on_progress=calls.append)  # default: every 3 s
+    explore(increment.build(2), Options(on_progress=calls.append))  # default: every 3 s
     explore(systems.ring(3000))
     assert calls == []
     assert capfd.readouterr() == ("", "")

@@ -6,7 +6,7 @@ import pytest
 from ksecheck.checker import Action, Property
 from ksecheck.checker.errors import UsageError
 from ksecheck.checker.symbolic.induction import induction, kinduction, prove
-from ksecheck.checker.symbolic.proof import goals
+from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.results.result import DEADLOCK, Verdict
 from ksecheck.model import upcall
 from ksecheck.model.examples import increment
@@ -26,8 +26,8 @@ def test_a_non_inductive_invariant_gets_a_concrete_cti():
     cti = q.cti
     view = model.schema.view
     assert model.property("mutex").check(view(cti.pre))          # the pre-state satisfies it,
-    assert model.enabled(cti.instance, cti.pre)                   # the step is enabled there,
-    assert model.apply(cti.instance, cti.pre) == cti.post         # and leads to the post-state,
+    assert model.enabled(cti.step, cti.pre)                   # the step is enabled there,
+    assert model.apply(cti.step, cti.pre) == cti.post         # and leads to the post-state,
     assert not model.property("mutex").check(view(cti.post))      # which breaks it
     assert cti.broken == ["mutex"]
     assert result.query("release/mutex").verdict is Verdict.HOLDS
@@ -40,7 +40,7 @@ def test_a_lemma_makes_it_inductive_and_the_proof_complete():
     assert all(q.verdict is Verdict.HOLDS for q in relative.queries)
     assert relative.get("mutex").verdict is Verdict.INCOMPLETE  # the lemma itself is not proved here
     proof = prove(model, goals(model, ["mutex"]), [LOCK_HELD])
-    assert {g.name: g.verdict for g in proof.goals} == {"mutex": Verdict.HOLDS,
+    assert {g.name: g.verdict for g in proof.properties} == {"mutex": Verdict.HOLDS,
                                                         "lock_held": Verdict.HOLDS}
     assert proof.get("lock_held").lemma
     names = [q.name for q in proof.queries]
@@ -107,8 +107,8 @@ def test_k_induction_reports_a_real_counterexample_shorter_than_k():
 def test_a_k_step_cti_is_a_path_of_concrete_steps():
     model = counter(6, limit=4)
     cti = kinduction(model, 2, goals(model, ["below_limit"])).query("k2/below_limit").cti
-    assert len(cti.states) == 3 and len(cti.instances) == 2
-    for inst, a, b in zip(cti.instances, cti.states, cti.states[1:]):
+    assert len(cti.states) == 3 and len(cti.steps) == 2
+    for inst, a, b in zip(cti.steps, cti.states, cti.states[1:]):
         assert model.apply(inst, a) == b
 
 
@@ -131,7 +131,7 @@ def test_a_timeout_gives_unknown_never_holds():
     result = induction(model, timeout=0.001)
     unknown = [q for q in result.queries if q.verdict is Verdict.UNKNOWN]
     assert unknown, "a 1 ms limit must make some query give up"
-    assert all(g.verdict is not Verdict.HOLDS for g in result.goals)
+    assert all(g.verdict is not Verdict.HOLDS for g in result.properties)
     assert result.outcome is not Verdict.HOLDS
 
 

@@ -4,7 +4,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ksecheck.checker.explicit.search import Limits, explore
+from ksecheck.checker.explicit.options import Limits, Options
+from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.junit import classname, junit_xml
 from ksecheck.model.examples import FAMILIES
 
@@ -14,7 +15,7 @@ FAMILY = FAMILIES[0]
 def check(config, **kw):
     cfg = FAMILY.config(config)
     meta = {"config": config, "variants": [], "constants": dict(cfg.constants)}
-    return explore(FAMILY.instantiate(cfg), meta=meta, **kw)
+    return explore(FAMILY.instantiate(cfg), Options(**kw))
 
 
 @pytest.fixture(scope="module")

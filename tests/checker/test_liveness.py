@@ -2,7 +2,8 @@
 import pytest
 
 from ksecheck.checker import Action, Bool, Model, ModelError, Param, Property, Ref, Schema, Var
-from ksecheck.checker.explicit.search import Limits, explore
+from ksecheck.checker.explicit.options import Limits, Options
+from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.result import Verdict
 from ksecheck.checker.results.trace import from_json, to_json
 
@@ -92,7 +93,7 @@ def test_parameterised_goal_reports_the_failing_parameter():
 
 
 def test_incomplete_search_leaves_liveness_open():
-    r = explore(server((("strong", "grant"),)), limits=Limits(max_states=2)).get("granted")
+    r = explore(server((("strong", "grant"),)), Options(limits=Limits(max_states=2))).get("granted")
     assert r.verdict is Verdict.INCOMPLETE
 
 

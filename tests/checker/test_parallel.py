@@ -2,7 +2,7 @@
 
 Same states, transitions, depth, states per level, dead ends, action
 counts, verdicts and traces (label for label, state for state) as
-``explore_vector(..., workers=1)``: on the upcall model's ``tiny`` and
+``explore(..., Options(engine="vector", workers=1))``: on the upcall model's ``tiny`` and
 ``small`` configurations, bug variants, symmetry reduction, every kind of
 limit and stop, levels expanded in many rounds, and a hash that sends
 every state to one worker.
@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ksecheck.checker import ModelError, UsageError
-from ksecheck.checker.explicit.search import Limits
+from ksecheck.checker.explicit.options import Limits, Options
+from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.result import Verdict
-from ksecheck.checker.explicit.vector import explore_vector
 from ksecheck.model.registry import catalogue
 from ksecheck.model.upcall_symmetry import symmetry
 
@@ -37,7 +37,7 @@ def summary(r):
 
 
 def same_as_one_process(model, workers=2, **kw):
-    one, many = explore_vector(model, **kw), explore_vector(model, workers=workers, **kw)
+    one, many = explore(model, Options(engine="vector", **kw)), explore(model, Options(engine="vector", workers=workers, **kw))
     assert (one.stats.workers, many.stats.workers) == (1, workers)
     assert summary(one) == summary(many)
     return many
@@ -57,10 +57,9 @@ def test_tiny(variant, liveness):
 
 
 def test_levels_are_those_of_the_explicit_search():
-    from ksecheck.checker.explicit.search import explore
     model = upcall("tiny", "no_wake_parked")
-    levels = explore(model, liveness=False).stats.levels
-    assert explore_vector(model, workers=2, liveness=False).stats.levels == levels
+    levels = explore(model, Options(liveness=False)).stats.levels
+    assert explore(model, Options(engine="vector", workers=2, liveness=False)).stats.levels == levels
 
 
 def test_three_workers_and_small_rounds():
@@ -70,7 +69,7 @@ def test_three_workers_and_small_rounds():
 
 
 @pytest.mark.parametrize("kw", [dict(stop_at_first=True),
-                                dict(stop_when_violated=("deadlock_free",)),
+                                dict(stop_when=("deadlock_free",)),
                                 dict(limits=Limits(max_states=500)),
                                 dict(limits=Limits(max_states=1)),
                                 dict(limits=Limits(max_depth=0)),
@@ -111,7 +110,7 @@ def test_random_graphs(case, limits, first):
 
 def test_runs_are_deterministic():
     model = upcall("small", "owner_exits_at_userret")
-    a, b = (explore_vector(model, workers=2, stop_at_first=True, limits=Limits(max_states=5_000))
+    a, b = (explore(model, Options(engine="vector", workers=2, stop_at_first=True, limits=Limits(max_states=5_000)))
             for _ in range(2))
     assert summary(a) == summary(b)
 
@@ -129,7 +128,7 @@ def test_one_worker_owning_every_state(monkeypatch):
 
 def test_a_model_error_in_a_worker_is_raised():
     with pytest.raises(ModelError, match="f = 2: not 0..1"):
-        explore_vector(copy_out_of_domain(), workers=2)
+        explore(copy_out_of_domain(), Options(engine="vector", workers=2))
 
 
 def test_a_worker_that_dies_is_an_internal_error(monkeypatch):
@@ -146,14 +145,14 @@ def test_a_worker_that_dies_is_an_internal_error(monkeypatch):
         return real(self, *args)
     monkeypatch.setattr(parallel.Worker, "expand", expand)
     with pytest.raises(CheckerBug, match="worker process died"):
-        explore_vector(upcall("tiny"), workers=2, liveness=False)
+        explore(upcall("tiny"), Options(engine="vector", workers=2, liveness=False))
 
 
 def test_a_model_the_tracer_cannot_follow_runs_in_one_process():
-    r = explore_vector(systems.ring(5, modulo=True), workers=2)
+    r = explore(systems.ring(5, modulo=True), Options(engine="vector", workers=2))
     assert (r.stats.engine, r.stats.workers, r.stats.states) == ("interpreted", 1, 5)
 
 
 def test_fewer_than_one_worker_is_a_usage_error():
     with pytest.raises(UsageError, match="at least 1"):
-        explore_vector(upcall("tiny"), workers=0)
+        explore(upcall("tiny"), Options(engine="vector", workers=0))

@@ -11,7 +11,7 @@ from ksecheck.cli import prove as prove_cli
 from ksecheck.checker.errors import UsageError
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.symbolic.pdr import pdr
-from ksecheck.checker.symbolic.proof import goals
+from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.results.result import DEADLOCK, Verdict
 from ksecheck.model import upcall
 from ksecheck.model.examples import increment

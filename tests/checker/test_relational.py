@@ -107,10 +107,10 @@ def as_sets(state, n):
 def test_lockserv_is_proved_for_every_size(ls):
     res = prove(ls, timeout=30)
     assert res.outcome is Verdict.HOLDS
-    assert [r.name for r in res.invariants] == ["mutex", *LEMMAS]
+    assert [r.name for r in res.properties] == ["mutex", *LEMMAS]
     assert res.get("mutex").kind == "safety" and res.get("one_grant").kind == "lemma"
     # one initiation query plus one per transition for every invariant
-    assert all(len(r.queries) == 1 + len(ls.transitions) for r in res.invariants)
+    assert all(len(r.queries) == 1 + len(ls.transitions) for r in res.properties)
     assert {q.name for q in res.get("mutex").queries} == {
         "init/mutex", *(f"{t}/mutex" for t in ls.transitions)}
     assert res.stratified and res.ctis == []
@@ -161,13 +161,13 @@ def test_a_timeout_is_unknown_never_holds(ls):
     res = prove(ls, rlimit=1)
     assert res.outcome is Verdict.UNKNOWN
     assert any(q.verdict is Verdict.UNKNOWN for q in res.queries)
-    assert not any(r.verdict is Verdict.HOLDS for r in res.invariants)
+    assert not any(r.verdict is Verdict.HOLDS for r in res.properties)
 
 
 def test_a_bounded_search_is_incomplete_not_holds(ls):
     res = prove(ls, bound={"node": 3}, timeout=30)
     assert res.outcome is Verdict.INCOMPLETE
-    assert {r.verdict for r in res.invariants} == {Verdict.INCOMPLETE}
+    assert {r.verdict for r in res.properties} == {Verdict.INCOMPLETE}
     res = prove(ls, ["mutex", *LEMMAS[1:]], bound={"node": 2}, timeout=30)
     assert res.ctis and all(c.instance.sizes["node"] <= 2 for c in res.ctis)
 

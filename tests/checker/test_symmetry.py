@@ -12,10 +12,11 @@ import pytest
 
 from ksecheck.checker import ModelError
 from ksecheck.checker.core.compile import compile_successors
+from ksecheck.checker.explicit.options import Options
 from ksecheck.checker.explicit.pack import Layout
+from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.result import Verdict
 from ksecheck.checker.explicit.symmetry import Entity, Symmetry
-from ksecheck.checker.explicit.vector import explore_vector
 from ksecheck.model.registry import catalogue
 from ksecheck.model.upcall import VARIANTS
 from ksecheck.model.upcall_symmetry import symmetry
@@ -100,8 +101,8 @@ def outcome(result, skip):
                          + [("small", "owner_exits_at_userret")])
 def test_same_verdicts_and_trace_lengths(config, variant):
     model, sym, _ = setup(config, *([variant] if variant else []))
-    plain = explore_vector(model, liveness=False)
-    reduced = explore_vector(model, symmetry=sym)
+    plain = explore(model, Options(engine="vector", liveness=False))
+    reduced = explore(model, Options(engine="vector", symmetry=sym))
     assert reduced.stats.engine == "vector+symmetry"
     assert outcome(reduced, sym.not_invariant) == outcome(plain, sym.not_invariant)
     for name in sym.not_invariant:
@@ -119,14 +120,14 @@ def test_same_verdicts_and_trace_lengths_on_small_and_medium(variant):
     """(Every variant on small and medium: ten minutes.)"""
     for config in ("small", "medium"):
         model, sym, _ = setup(config, *([variant] if variant else []))
-        plain, reduced = explore_vector(model, liveness=False), explore_vector(model, symmetry=sym)
+        plain, reduced = explore(model, Options(engine="vector", liveness=False)), explore(model, Options(engine="vector", symmetry=sym))
         assert outcome(reduced, sym.not_invariant) == outcome(plain, sym.not_invariant)
 
 
 @pytest.mark.parametrize("config,states", [("tiny", 180), ("small", 7823)])
 def test_reduced_state_counts(config, states):
     model, sym, _ = setup(config)
-    assert explore_vector(model, symmetry=sym).stats.states == states
+    assert explore(model, Options(engine="vector", symmetry=sym)).stats.states == states
 
 
 # ---- declarations that do not fit the model ------------------------------------------------
@@ -140,4 +141,4 @@ def test_reduced_state_counts(config, states):
 def test_a_declaration_that_does_not_fit_is_rejected(entity, message):
     model = FAMILY.instantiate("small")
     with pytest.raises(ModelError, match=message):
-        explore_vector(model, symmetry=Symmetry((entity,)))
+        explore(model, Options(engine="vector", symmetry=Symmetry((entity,))))

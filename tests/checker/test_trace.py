@@ -7,8 +7,9 @@ import pytest
 from ksecheck.checker import CheckerBug, TraceError
 from ksecheck.checker.results import trace as tracing
 from ksecheck.checker.explicit.search import explore
-from ksecheck.checker.results.trace import Step, Trace, format_state, format_trace, from_json, to_json
-from ksecheck.model.examples import increment
+from ksecheck.checker.results.text import format_state, format_trace
+from ksecheck.checker.results.trace import Step, Trace, from_json, to_json
+from ksecheck.model.examples import FAMILIES, increment
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +78,13 @@ def test_save_and_read_round_trip(tmp_path, model, lost):
     assert from_json(model, tracing.read(path)).states == lost.states
 
 
-def test_json_carries_the_search_meta(model):
+def test_json_names_the_configuration_the_model_came_from():
     meta = {"config": "inc2", "variants": [], "constants": {"threads": 2}}
-    t = explore(model, meta=meta).get("no_lost_update").trace
+    model = FAMILIES[0].instantiate("inc2")
+    t = explore(model).get("no_lost_update").trace
     data = to_json(t)
     assert {k: data[k] for k in meta} == meta
-    assert from_json(model, data).meta == {"config": "inc2", "variants": []}
+    assert from_json(model, data).model.origin.config == "inc2"
 
 
 def _tamper(lost, edit):

@@ -9,7 +9,7 @@ import z3
 from ksecheck.checker.symbolic import z3enc
 from ksecheck.checker.symbolic.bmc import bmc
 from ksecheck.checker.errors import ModelError, UsageError
-from ksecheck.checker.symbolic.proof import goals
+from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.symbolic.unroll import Unrolling, slot_width
 from ksecheck.model import upcall
 from ksecheck.model.examples import increment

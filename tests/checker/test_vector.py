@@ -7,15 +7,16 @@ increment, kstack and KSE models, random graphs, every bug variant, and
 under every kind of limit. The pinned numbers of ``model/pinned.json``
 (measured with the explicit search) are re-measured with this engine.
 """
+import dataclasses
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ksecheck.checker import Action, Domain, Model, ModelError, Schema, Var, regress
-from ksecheck.checker.explicit.search import Limits, explore
+from ksecheck.checker.explicit.options import Limits, Options
+from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.explicit.pack import Layout, StateSet
 from ksecheck.checker.results.result import DEADLOCK, Verdict
-from ksecheck.checker.explicit.vector import explore_vector
 from ksecheck.model.examples import increment
 from ksecheck.model.registry import PINNED, catalogue
 
@@ -37,7 +38,7 @@ def summary(r):
 
 
 def same_as_explore(model, **kw):
-    a, b = explore(model, **kw), explore_vector(model, **kw)
+    a, b = explore(model, Options(**kw)), explore(model, Options(engine="vector", **kw))
     assert b.stats.engine == "vector"
     assert summary(a) == summary(b)
     return b
@@ -61,7 +62,8 @@ def _run(run):
 
 @pytest.mark.parametrize("run", [_run(r) for r in regress.runs(CATALOGUE)])
 def test_vector_engine_reproduces_the_pinned_numbers(run, monkeypatch):
-    monkeypatch.setattr(regress, "explore", explore_vector)
+    monkeypatch.setattr(regress, "explore", lambda model, options=Options(): explore(
+        model, dataclasses.replace(options, engine="vector")))
     assert regress.compare(PINNED_RUNS[run.key], regress.measure(CATALOGUE, run)) == []
 
 
@@ -89,7 +91,7 @@ def test_every_variant_on_tiny(variant, stop):
         same_as_explore(model, stop_at_first=True)
     elif stop == "when":
         targets = tuple(v for v in violates if v == DEADLOCK or model.property(v).kind == "always")
-        same_as_explore(model, stop_when_violated=targets)
+        same_as_explore(model, stop_when=targets)
     else:
         same_as_explore(model)
 
@@ -113,13 +115,13 @@ def test_limits_give_the_same_cut(limits):
 def test_limits_with_small_chunks_cut_inside_a_level():
     model = upcall("tiny", "owner_exits_at_userret")
     for kw in (dict(limits=Limits(max_states=400)), dict(stop_at_first=True), {}):
-        a = explore(model, **kw)
+        a = explore(model, Options(**kw))
         for chunk in (2, 64):
-            assert summary(a) == summary(explore_vector(model, chunk=chunk, **kw))
+            assert summary(a) == summary(explore(model, Options(engine="vector", chunk=chunk, **kw)))
 
 
 def test_runs_are_deterministic():
-    a, b = (explore_vector(upcall("small", "owner_exits_at_userret"), stop_at_first=True)
+    a, b = (explore(upcall("small", "owner_exits_at_userret"), Options(engine="vector", stop_at_first=True))
             for _ in range(2))
     assert summary(a) == summary(b)
 
@@ -155,11 +157,11 @@ def copy_out_of_domain() -> Model:
 
 def test_a_value_outside_its_domain_is_a_model_error():
     with pytest.raises(ModelError, match="f = 2: not 0..1"):
-        explore_vector(copy_out_of_domain())
+        explore(copy_out_of_domain(), Options(engine="vector"))
 
 
 def test_a_model_the_tracer_cannot_follow_is_explored_explicitly():
-    r = explore_vector(systems.ring(5, modulo=True))
+    r = explore(systems.ring(5, modulo=True), Options(engine="vector"))
     assert r.stats.engine == "interpreted" and r.stats.states == 5
 
 
@@ -212,4 +214,4 @@ def test_hash_collisions_change_nothing(monkeypatch):
     monkeypatch.setattr(pack, "hash_keys", weak)
     monkeypatch.setattr(vector, "hash_keys", weak)
     model = upcall("tiny", "owner_exits_at_userret")
-    assert summary(explore(model)) == summary(explore_vector(model, chunk=300))
+    assert summary(explore(model)) == summary(explore(model, Options(engine="vector", chunk=300)))

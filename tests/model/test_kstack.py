@@ -10,9 +10,10 @@ moves them must say why.
 import pytest
 
 from ksecheck.checker import NONE, ModelError
+from ksecheck.checker.explicit.options import Options
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.result import DEADLOCK, Verdict
-from ksecheck.checker.results.trace import format_trace
+from ksecheck.checker.results.text import format_trace
 from ksecheck.model.kstack import (CACHED, CONTIGMALLOC_FAILED, EXITED, FAMILY, INUSE,
                           KMEM_FREE_WITHOUT_GIANT, NO_PANIC, NOBODY, UMA_DRAIN, UNALLOC, build)
 
@@ -233,7 +234,7 @@ def verdicts(r):
 
 @pytest.mark.parametrize("engine", ["compiled", "interpreted"])
 def test_kstack_verifies(i386, engine):
-    r = explore(i386, engine=engine)
+    r = explore(i386, Options(engine=engine))
     st = r.stats
     assert (st.states, st.transitions, st.depth) == (640, 2936, 15)
     assert st.complete and st.terminal_states == 0 and st.deadlock_states == 0

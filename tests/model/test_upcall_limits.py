@@ -11,9 +11,10 @@ M=2) by editing a view of the initial state.
 import pytest
 
 from ksecheck.checker import NONE, Model, ModelError, bit
+from ksecheck.checker.explicit.options import Options
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.result import DEADLOCK, Verdict
-from ksecheck.checker.results.trace import format_trace
+from ksecheck.checker.results.text import format_trace
 from ksecheck.model.upcall import (FAMILY, KEXIT, LOC, OPTIONS, PARKED, RET, RUNQ, SINGLE, SLEEP, SPARE,
                           THRWAIT, USER, ZOMBIE, Upcall, build)
 from ksecheck.properties.upcall import properties
@@ -246,7 +247,7 @@ def test_property_is_not_vacuous_without_the_check():
     prop = [q for q in properties(LIMITS, 2) if q.name == PROP]
     unthrottled = Model(name="upcall", schema=p.schema(), init=p.init, actions=p.actions(),
                         properties=prop, terminal=p.terminal, at_bound=p.at_bound)
-    r = explore(unthrottled, liveness=False, stop_when_violated=(PROP,))
+    r = explore(unthrottled, Options(liveness=False, stop_when=(PROP,)))
     res = r.get(PROP)
     assert res.verdict is Verdict.VIOLATED and len(res.trace) == 11
     last = read(unthrottled, res.trace.steps[-1].state)
@@ -269,7 +270,7 @@ def test_limits_verifies():
 
 def test_no_maxthreads_wakeup_deadlocks():
     model = FAMILY.instantiate("limits", ["no_maxthreads_wakeup"])
-    r = explore(model, stop_when_violated=(DEADLOCK,))
+    r = explore(model, Options(stop_when=(DEADLOCK,)))
     res = r.get(DEADLOCK)
     assert res.verdict is Verdict.VIOLATED and len(res.trace) == 13
     text = format_trace(res.trace)

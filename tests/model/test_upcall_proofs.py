@@ -18,7 +18,7 @@ from ksecheck.cli import prove as prove_cli
 from ksecheck.checker.errors import UsageError
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.symbolic.induction import induction, prove
-from ksecheck.checker.symbolic.proof import goals
+from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.results.result import DEADLOCK, Verdict
 from ksecheck.model import upcall
 from ksecheck.properties.upcall_lemmas import lemmas
@@ -48,9 +48,9 @@ def _assert_proved(result, config):
     model = upcall.FAMILY.instantiate(config)
     expected = [p.name for p in model.properties if p.kind == "always"] + [DEADLOCK]
     expected += [lemma.name for lemma in _lemmas(config)]
-    assert [g.name for g in result.goals] == expected
-    assert all(g.verdict is Verdict.HOLDS for g in result.goals), [
-        (g.name, g.note) for g in result.goals if g.verdict is not Verdict.HOLDS]
+    assert [g.name for g in result.properties] == expected
+    assert all(g.verdict is Verdict.HOLDS for g in result.properties), [
+        (g.name, g.note) for g in result.properties if g.verdict is not Verdict.HOLDS]
     assert all(q.verdict is Verdict.HOLDS for q in result.queries)
     assert result.outcome is Verdict.HOLDS
 
@@ -60,7 +60,7 @@ def test_the_complete_proof_on_small():
     result = prove(model, lemmas=_lemmas("small"))
     _assert_proved(result, "small")
     # one init query per goal, one query per (action, goal): 21 actions, 11 + 19 goals
-    assert len(result.queries) == 22 * len(result.goals)
+    assert len(result.queries) == 22 * len(result.properties)
 
 
 @pytest.mark.slow
@@ -73,12 +73,12 @@ def test_without_the_lemmas_the_invariants_are_not_inductive():
     model = upcall.FAMILY.instantiate("tiny")
     result = induction(model)
     assert len(result.ctis) > 5
-    assert all(g.verdict is Verdict.UNKNOWN for g in result.goals)  # unproved, not refuted
+    assert all(g.verdict is Verdict.UNKNOWN for g in result.properties)  # unproved, not refuted
     for cti in result.ctis[:5]:  # each is concrete: checked against the model, not only Z3
         view = model.schema.view
         assert all(model.property(p.name).check(view(cti.pre))
                    for p in model.properties if p.kind == "always")
-        assert model.apply(cti.instance, cti.pre) == cti.post
+        assert model.apply(cti.step, cti.pre) == cti.post
 
 
 def test_removing_a_lemma_brings_its_cti_back():
@@ -90,7 +90,7 @@ def test_removing_a_lemma_brings_its_cti_back():
         "exit_finish/upcalls_while_threads"]
     q = result.query("exit_finish/upcalls_while_threads")
     assert q.verdict is Verdict.VIOLATED
-    assert q.cti.instance.action.name == "exit_finish"
+    assert q.cti.step.action.name == "exit_finish"
     assert model.property("upcalls_while_threads").check(model.schema.view(q.cti.pre))
     assert not model.property("upcalls_while_threads").check(model.schema.view(q.cti.post))
 

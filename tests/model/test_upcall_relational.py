@@ -145,7 +145,7 @@ def test_every_safety_property_holds_for_every_size(proof):
         result = proof.get(name)
         assert result.kind == "safety" and result.verdict is Verdict.HOLDS, result.note
         assert len(result.queries) == 1 + len(STEPS)  # init, then one per step
-    assert all(r.verdict is Verdict.HOLDS for r in proof.invariants)
+    assert all(r.verdict is Verdict.HOLDS for r in proof.properties)
     assert not proof.stratified  # honest: the queries are outside EPR (see properties docstring)
     text = format_results(proof)
     assert text.splitlines()[0].endswith("HOLDS") and "outside EPR" in text
@@ -162,7 +162,7 @@ def test_no_counterexample_to_induction_among_small_structures(rel):
     """Quantifier-free and fast: every query at up to 3 threads, 2 upcalls, 2 mailboxes."""
     res = prove(rel.system, bound={"thread": 3, "upcall": 2, "mailbox": 2}, timeout=60)
     assert res.ctis == []
-    assert {r.verdict for r in res.invariants} == {Verdict.INCOMPLETE}  # bounded: never HOLDS
+    assert {r.verdict for r in res.properties} == {Verdict.INCOMPLETE}  # bounded: never HOLDS
 
 
 @pytest.mark.parametrize("lemma, query, shown", [
@@ -192,7 +192,7 @@ def test_a_timeout_is_unknown_never_holds(rel):
     assert q.verdict is Verdict.UNKNOWN and q.note
     res = prove(rel.system, SAFETY, rlimit=1)
     assert res.outcome is Verdict.UNKNOWN
-    assert not any(r.verdict is Verdict.HOLDS for r in res.invariants)
+    assert not any(r.verdict is Verdict.HOLDS for r in res.properties)
     assert "UNKNOWN" in format_results(res, query_times=False)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from ksecheck.checker.explicit.search import explore
 from ksecheck.model.registry import PINNED, catalogue
+from ksecheck.checker.explicit.graph import reachable
 from ksecheck.reports import graph, svg
 
 NS = {"s": "http://www.w3.org/2000/svg"}
@@ -18,7 +19,7 @@ def counterexample(config, variant, prop):
     fam, cfg = CAT.resolve(None, config)
     model = fam.instantiate(cfg, [variant])
     meta = {"config": config, "variants": [variant], "constants": dict(cfg.constants)}
-    result = explore(model, meta=meta)
+    result = explore(model)
     return model, result, result.get(prop)
 
 
@@ -80,7 +81,7 @@ def test_diagrams_are_deterministic(keep_mailbox):
 
 def test_the_state_graph_highlights_the_shortest_counterexample(no_wake):
     model, result, p = no_wake
-    data = graph.reachable(model)
+    data = reachable(model)
     g = graph.state_graph(data, list(model.initial_states))
     assert g.number_of_nodes() == result.stats.states == PINNED_RUNS["tiny+no_wake_parked"]["states"]
     assert g.number_of_edges() == result.stats.transitions
@@ -104,7 +105,7 @@ def test_level_sizes_of_the_search_match_shortest_distances():
     fam, cfg = CAT.resolve(None, "kstack")
     model = fam.instantiate(cfg)
     levels = explore(model).stats.levels
-    g = graph.state_graph(graph.reachable(model), list(model.initial_states))
+    g = graph.state_graph(reachable(model), list(model.initial_states))
     distances = nx.single_source_shortest_path_length(g, 0)
     assert levels == [list(distances.values()).count(d) for d in range(max(distances.values()) + 1)]
     root = parse(svg.summary_chart("kstack", levels, {"a": 5, "b": 0}))
