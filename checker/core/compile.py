@@ -31,14 +31,17 @@ class Python(Infix):
         return f"({then} if {cond} else {other})"
 
 
-def py(e: Expr) -> str:
-    """Python source for an expression over the state tuple ``s``."""
-    return emit(e, Python())
+def python_source() -> Callable[[Expr], str]:
+    """``py(e)``: Python source for an expression over the state tuple ``s`` (each shared
+    subexpression written once per ``python_source()``)."""
+    emitter, memo = Python(), {}
+    return lambda e: emit(e, emitter, memo)
 
 
 def nested_ifs(node: Node | None, leaf: Callable[[object, str], None], depth: int,
-               out: list[str]) -> None:
-    """Nested ifs for a decision tree; ``leaf(value, pad)`` emits the code at each leaf."""
+               out: list[str], py: Callable[[Expr], str]) -> None:
+    """Nested ifs for a decision tree (conditions written by ``py``); ``leaf(value, pad)``
+    emits the code at each leaf."""
     pad = "    " * depth
     if node is None:
         return
@@ -47,13 +50,13 @@ def nested_ifs(node: Node | None, leaf: Callable[[object, str], None], depth: in
         return
     if node.yes is None:
         out.append(f"{pad}if {py(negate(node.cond))}:")
-        nested_ifs(node.no, leaf, depth + 1, out)
+        nested_ifs(node.no, leaf, depth + 1, out, py)
         return
     out.append(f"{pad}if {py(node.cond)}:")
-    nested_ifs(node.yes, leaf, depth + 1, out)
+    nested_ifs(node.yes, leaf, depth + 1, out, py)
     if node.no is not None:
         out.append(f"{pad}else:")
-        nested_ifs(node.no, leaf, depth + 1, out)
+        nested_ifs(node.no, leaf, depth + 1, out, py)
 
 
 def _within(inner, outer) -> bool:
@@ -63,6 +66,7 @@ def _within(inner, outer) -> bool:
 def source(model: Model) -> tuple[str, list[str], list[int]]:
     """The generated source of ``successors``, its error messages, and the computed slots."""
     lines = ["def successors(s):", "    out = []"]
+    py = python_source()
     errors: list[str] = []
     computed: set[int] = set()
     domains = model.schema.slot_domains
@@ -82,7 +86,7 @@ def source(model: Model) -> tuple[str, list[str], list[int]]:
                 lines.append(f"{pad}raise ModelError(ERRORS[{len(errors) - 1}])")
             else:
                 lines.append(f"{pad}out.append(({k}, ({', '.join(py(e) for e in path.post)},)))")
-        nested_ifs(instance_tree(paths), leaf, 1, lines)
+        nested_ifs(instance_tree(paths), leaf, 1, lines, py)
     lines.append("    return out")
     return "\n".join(lines) + "\n", errors, sorted(computed)
 
@@ -124,7 +128,8 @@ def compile_predicate(model: Model, predicate, what: str = "predicate") -> Calla
             return bool(predicate(view))
         return interpreted
     lines = ["def predicate(s):"]
-    nested_ifs(tree(paths), lambda truth, pad: lines.append(f"{pad}return {truth!r}"), 1, lines)
+    nested_ifs(tree(paths), lambda truth, pad: lines.append(f"{pad}return {truth!r}"), 1, lines,
+               python_source())
     lines.append("    raise AssertionError('no path')")
     namespace: dict = {}
     exec(compile("\n".join(lines) + "\n", f"<compiled {what}>", "exec"), namespace)

@@ -19,6 +19,7 @@ them, and none re-derives what this module says once:
 from __future__ import annotations
 
 import operator
+from operator import itemgetter
 from typing import Callable, Generic, Iterator, Sequence, TypeVar
 
 from ..errors import Unsupported
@@ -39,30 +40,18 @@ PYTHON: dict[str, Callable] = {
 """What each operator means, as Python computes it on ints."""
 
 
-class Expr:
-    """An expression node: immutable, hashable, compared by kind and fields."""
+class Expr(tuple):
+    """An expression node: immutable and hashable, equal to another node of the same kind
+    and fields. (Nodes are tuples tagged with their kind, so that building, hashing and
+    comparing them costs what it costs for tuples.)"""
 
-    __slots__ = ("_key", "_hash")
-
-    def _init(self, *key) -> None:
-        object.__setattr__(self, "_key", (type(self), *key))
-        object.__setattr__(self, "_hash", hash(self._key))
-
-    def __setattr__(self, name, value):
-        raise AttributeError("expressions are immutable")
-
-    def __eq__(self, other) -> bool:
-        return self is other or (isinstance(other, Expr) and self._hash == other._hash
-                                 and self._key == other._key)
-
-    def __hash__(self) -> int:
-        return self._hash
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return f"<{render(self)}>"
 
     @property
-    def children(self) -> tuple[Expr, ...]:
+    def children(self) -> tuple["Expr", ...]:
         """The operands, in order."""
         return ()
 
@@ -70,72 +59,76 @@ class Expr:
 class Const(Expr):
     """An int, or a truth value (``True``/``False``)."""
 
-    __slots__ = ("value",)
+    __slots__ = ()
+    value = property(itemgetter(1))
 
-    def __init__(self, value: int | bool):
-        object.__setattr__(self, "value", value if isinstance(value, bool) else int(value))
-        self._init(type(self.value), self.value)
+    def __new__(cls, value: int | bool):
+        value = value if isinstance(value, bool) else int(value)
+        return tuple.__new__(cls, ("c", value, type(value)))  # 1 and True are not the same
 
 
 class Slot(Expr):
     """Slot ``index`` of the pre-state."""
 
-    __slots__ = ("index",)
+    __slots__ = ()
+    index = property(itemgetter(1))
 
-    def __init__(self, index: int):
-        object.__setattr__(self, "index", index)
-        self._init(index)
+    def __new__(cls, index: int):
+        return tuple.__new__(cls, ("s", index))
 
 
 class Unary(Expr):
     """``not arg`` (a truth value) or ``~arg`` (an int)."""
 
-    __slots__ = ("op", "arg")
+    __slots__ = ()
+    op = property(itemgetter(1))
+    arg = property(itemgetter(2))
 
-    def __init__(self, op: str, arg: Expr):
-        if op not in UNARY:
+    def __new__(cls, op: str, arg: Expr):
+        if op not in _UNARY:
             raise Unsupported(f"no unary operator {op!r}")
-        object.__setattr__(self, "op", op)
-        object.__setattr__(self, "arg", arg)
-        self._init(op, arg)
+        return tuple.__new__(cls, ("u", op, arg))
 
     @property
     def children(self) -> tuple[Expr, ...]:
-        return (self.arg,)
+        return (self[2],)
 
 
 class Binary(Expr):
     """``left op right`` for an operator of :data:`ARITHMETIC` or :data:`COMPARISONS`."""
 
-    __slots__ = ("op", "left", "right")
+    __slots__ = ()
+    op = property(itemgetter(1))
+    left = property(itemgetter(2))
+    right = property(itemgetter(3))
 
-    def __init__(self, op: str, left: Expr, right: Expr):
-        if op not in ARITHMETIC and op not in COMPARISONS:
+    def __new__(cls, op: str, left: Expr, right: Expr):
+        if op not in _BINARY:
             raise Unsupported(f"no binary operator {op!r}")
-        object.__setattr__(self, "op", op)
-        object.__setattr__(self, "left", left)
-        object.__setattr__(self, "right", right)
-        self._init(op, left, right)
+        return tuple.__new__(cls, ("b", op, left, right))
 
     @property
     def children(self) -> tuple[Expr, ...]:
-        return (self.left, self.right)
+        return (self[2], self[3])
 
 
 class Ite(Expr):
     """``then if cond else other``."""
 
-    __slots__ = ("cond", "then", "other")
+    __slots__ = ()
+    cond = property(itemgetter(1))
+    then = property(itemgetter(2))
+    other = property(itemgetter(3))
 
-    def __init__(self, cond: Expr, then: Expr, other: Expr):
-        object.__setattr__(self, "cond", cond)
-        object.__setattr__(self, "then", then)
-        object.__setattr__(self, "other", other)
-        self._init(cond, then, other)
+    def __new__(cls, cond: Expr, then: Expr, other: Expr):
+        return tuple.__new__(cls, ("i", cond, then, other))
 
     @property
     def children(self) -> tuple[Expr, ...]:
-        return (self.cond, self.then, self.other)
+        return (self[1], self[2], self[3])
+
+
+_UNARY, _BINARY = frozenset(UNARY), frozenset(ARITHMETIC + COMPARISONS)
 
 
 TRUE, FALSE = Const(True), Const(False)
@@ -163,9 +156,12 @@ def as_int(e: Expr) -> Expr:
 def fold(e: Expr) -> Expr:
     """``e`` with its top operation computed when every operand is a constant."""
     kids = e.children
-    if not kids or not all(isinstance(k, Const) for k in kids):
+    for k in kids:
+        if type(k) is not Const:
+            return e
+    if not kids:
         return e
-    if isinstance(e, Ite):
+    if type(e) is Ite:
         return e.then if e.cond.value else e.other
     value = PYTHON[e.op](*(k.value for k in kids))
     return Const(bool(value) if is_bool(e) else int(value))
@@ -216,6 +212,12 @@ def emit(e: Expr, emitter: Emitter[T], memo: dict[Expr, T] | None = None) -> T:
     hit = memo.get(e)
     if hit is not None:
         return hit
+    if isinstance(e, Slot):  # the common leaves, without a walk
+        out = memo[e] = emitter.slot(e)
+        return out
+    if isinstance(e, Const):
+        out = memo[e] = emitter.const(e)
+        return out
     for node in walk(e):
         if node in memo:
             continue

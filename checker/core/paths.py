@@ -58,8 +58,7 @@ class _Facts:
 
 def _slot_test(e: Expr) -> tuple[int, int] | None:
     """``(slot, constant)`` when ``e`` is ``s[i] == c`` or ``s[i] != c``."""
-    if (isinstance(e, Binary) and e.op in ("==", "!=") and isinstance(e.left, Slot)
-            and isinstance(e.right, Const)):
+    if type(e) is Binary and type(e.left) is Slot and type(e.right) is Const and e.op in ("==", "!="):
         return e.left.index, e.right.value
     return None
 
@@ -126,16 +125,18 @@ class Tracer:
         static = self._static(e)
         if static is not None:
             return static
-        if e in self.decided:
-            return self.decided[e]
-        if isinstance(e, Unary) and e.op == "not" and e.arg in self.decided:
+        known = self.decided.get(e)
+        if known is not None:
+            return known
+        negated = isinstance(e, Unary) and e.op == "not"
+        if negated and e.arg in self.decided:
             return not self.decided[e.arg]
-        if negate(e) in self.decided:
-            return not self.decided[negate(e)]
         n = len(self.decisions)
         choice = self.prefix[n] if n < len(self.prefix) else True
         self.decisions.append((e, choice))
         self.decided[e] = choice
+        if negated:  # deciding ``not x`` decides ``x`` too
+            self.decided[e.arg] = not choice
         self._learn(e, choice)
         return choice
 
@@ -241,9 +242,10 @@ def _paths(schema, run, what: str) -> list[tuple[tuple[Decision, ...], object]]:
     domains = schema.slot_domains
     out: list[tuple[tuple[Decision, ...], object]] = []
     prefix: list[bool] = []
+    pre = [Slot(i) for i in range(schema.width)]
     while True:
         tracer = Tracer(domains, prefix)
-        slots = [Sym(Slot(i), tracer) for i in range(schema.width)]
+        slots = [Sym(e, tracer) for e in pre]
         try:
             result = run(slots)
         except IndexError as exc:

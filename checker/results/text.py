@@ -48,8 +48,9 @@ def mode_line(result: Result) -> str:
 
 
 def property_table(result: Result, style, query_times: bool = True) -> str:
-    """Verdict per property, with trace length and a note; for proofs, the queries held."""
-    rows, proof = [], result.mode != SEARCH
+    """Verdict per property, with trace length and a note; for proofs by induction, the
+    queries held."""
+    rows, proof = [], result.mode not in (SEARCH, "bmc", "pdr")
     for p in result.properties:
         name = p.name + (" (lemma)" if p.lemma else "")
         row = [name, p.kind, style(p.verdict.value, verdict_role(p.verdict)),

@@ -24,22 +24,9 @@ from ksecheck.checker.symbolic.bmc import bmc
 from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.symbolic.induction import PER, induction, kinduction, prove
 from ksecheck.checker.symbolic.pdr import pdr
-from ksecheck.cli import positive
+from .common import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATED, add_model_arguments, catalogue, number, positive
 
 MODES = ("bmc", "pdr", "induction", "kinduction", "proof", "any-size")
-EXIT_OK, EXIT_VIOLATED, EXIT_OPEN = 0, 1, 3
-
-
-def _at_least(least: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < least:
-            raise argparse.ArgumentTypeError(f"{text} must be at least {least}")
-        return value
-    return parse
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -47,17 +34,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "prove", help="check invariants with Z3: bounded model checking, induction, proofs",
         description=__doc__.split("\n\n")[1])
-    p.add_argument("--model", help="model family (default: upcall; implied by --config)")
-    p.add_argument("--config", help="named configuration (default: the model's default)")
-    p.add_argument("--variant", action="append", default=[], metavar="NAME",
-                   help="turn on a bug variant (repeatable)")
+    add_model_arguments(p)
     p.add_argument("--mode", choices=MODES, default="proof",
                    help="bmc, pdr, induction, kinduction, proof (at one configuration) or any-size "
                         "(the upcall design for every number of threads, upcalls and mailboxes; "
                         "default: proof)")
-    p.add_argument("--depth", type=_at_least(0), default=10, metavar="K",
+    p.add_argument("--depth", type=number(int, 0, "a whole number"), default=10, metavar="K",
                    help="bmc and pdr: look for counterexamples of up to K steps (default 10)")
-    p.add_argument("-k", type=_at_least(1), default=2, metavar="K",
+    p.add_argument("-k", type=number(int, 1, "a whole number"), default=2, metavar="K",
                    help="k-induction: the number of steps (default 2)")
     p.add_argument("--property", action="append", default=[], metavar="NAME",
                    help="check only this invariant (repeatable; deadlock_free included)")
@@ -85,8 +69,6 @@ def lemmas_for(family_name: str, constants) -> list[Property]:
 
 def run(args) -> int:
     """Run ``ksecheck prove``; returns the exit code."""
-    from ksecheck.model.registry import catalogue
-
     if args.mode == "any-size":
         return _any_size(args)
     family, config = catalogue().resolve(args.model, args.config)
@@ -127,10 +109,10 @@ def exit_code(result: Result) -> int:
                                                  for q in result.queries):
         return EXIT_VIOLATED
     if any(q.verdict is not Verdict.HOLDS for q in result.queries):
-        return EXIT_OPEN
+        return EXIT_INCOMPLETE
     if result.mode in ("induction", "kinduction"):
         return EXIT_OK
-    return EXIT_OK if result.outcome is Verdict.HOLDS else EXIT_OPEN
+    return EXIT_OK if result.outcome is Verdict.HOLDS else EXIT_INCOMPLETE
 
 
 def _any_size(args) -> int:

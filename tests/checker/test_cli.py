@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-import ksecheck.cli
+import ksecheck.cli.check
 import ksecheck.model.registry
 from ksecheck.checker.core.catalogue import Catalogue
 from ksecheck.cli import main
@@ -135,11 +135,11 @@ def test_workers_give_the_one_process_result(capsys):
 @pytest.fixture
 def eager_progress(monkeypatch):
     """Make the CLI's search report progress at its first chance."""
-    real = ksecheck.cli.explore
+    real = ksecheck.cli.check.explore
 
     def explore(model, options):
         return real(model, dataclasses.replace(options, progress_every=0))
-    monkeypatch.setattr(ksecheck.cli, "explore", explore)
+    monkeypatch.setattr(ksecheck.cli.check, "explore", explore)
 
 
 def test_progress_goes_to_stderr(capsys, eager_progress):
