@@ -3,11 +3,17 @@
 :mod:`model.upcall` is the definition of the protocol; it has ``T`` thread
 slots, ``U`` upcall slots and ``M`` mailboxes, fixed per configuration. This
 module writes the same protocol in first-order logic over uninterpreted sorts
-(:mod:`checker.relational`), so that Z3 can prove its invariants for any
-number of threads, upcalls and mailboxes (:mod:`properties.upcall_relational`).
-It is a second description of the semantics; :func:`tie` checks that,
-instantiated at the sizes of ``tiny`` and ``small``, it has exactly the same
-reachable states as the explicit model.
+(:mod:`checker.symbolic.relational`), so that Z3 can prove its invariants for
+any number of threads, upcalls and mailboxes (:mod:`properties.upcall_relational`).
+
+What is written twice, and what ties it. The names are not: the locations
+(:data:`LOC_NAMES`), panic reasons (:data:`PANIC_NAMES`) and steps
+(:data:`STEPS`) are taken from :mod:`model.upcall`. The transitions
+themselves are a second description of the semantics, in another language,
+and cannot be derived from the Python effects: :func:`tie` checks that,
+instantiated at the sizes of ``tiny`` and ``small``, the system has exactly
+the same reachable states as the explicit model, and the tests check that
+its transitions are the explicit model's steps, by name and in order.
 
 Encoding (every choice, and why):
 
@@ -15,7 +21,9 @@ Encoding (every choice, and why):
   structure may have any number of each (at least one; Z3 sorts are never
   empty, and the explicit model needs ``T, U, M >= 1`` too). ``loc`` values
   (``upcall_loc``) and panic reasons (``upcall_panic``) are enumerated sorts
-  with the names of :data:`model.upcall.LOC` and :data:`model.upcall.PANIC`.
+  with the values of :data:`model.upcall.LOC_NO_LIMIT` and
+  :data:`model.upcall.PANIC` in their order, so that a value's index is the
+  explicit value.
 * **References that may be none are relations**, never functions:
   ``owner(j, t)``, ``td_upcall(t, j)`` (the explicit ``upcall`` array),
   ``standin(t, x)``, ``mbox(t, m)``, ``cur(j, m)``. "None" is "no ``y`` with
@@ -78,14 +86,10 @@ Encoding (every choice, and why):
   and witnesses; ``userret(t, wake)`` is ``userret(t, hw, w, k)``. One
   explicit instance may be several relational parameter choices; the tie
   compares states, not instance counts.
-
-Steps (as in :mod:`model.upcall`): switch_in, switch_out, take_completed,
-syscall, alloc_spare, finish, block, wake, upcall_run, userret, release,
-kse_wakeup, create_begin, create_finish, exit_begin, exit_finish, proc_exit,
-exit_other, exit_finish_proc, tick, reap.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -93,21 +97,26 @@ import z3
 from z3 import And, BoolSort, Const, Exists, ForAll, If, Implies, Not, Or
 
 from ksecheck.checker import NONE
+from ksecheck.checker.explicit.compiled import successor_function
+from ksecheck.checker.explicit.graph import breadth_first
 from ksecheck.checker.symbolic.relational import FiniteInstance, Reachable, System, total_order
+from ksecheck.model.upcall import (FAMILY, HAS_OWNER, LOC, LOC_NO_LIMIT, NO_OWNER, NO_PANIC,
+                                   NO_RESERVE, PANIC)
+from ksecheck.model.upcall import build as build_explicit
 
-LOC_NAMES = ("FREE", "SPARE", "ZOMBIE", "USER", "KERNEL", "SLEEP", "ALLOC_ENTER", "ALLOC_RET",
-             "RUNQ", "RET", "PARKED", "KCREATE", "KEXIT", "SINGLE", "DONE")
-"""The thread locations, named as in :data:`model.upcall.LOC`."""
+LOC_NAMES = LOC_NO_LIMIT.names
+"""The thread locations of :data:`model.upcall.LOC_NO_LIMIT`, in its order (no THRWAIT: the
+relational system is the model without the MAXTHREADS option)."""
 
-PANIC_NAMES = ("P_NONE", "P_NO_OWNER", "P_NO_RESERVE", "P_HAS_OWNER")
-"""The panic reasons in the order of :data:`model.upcall.PANIC` (none first)."""
+PANIC_NAMES = tuple("P_" + "_".join(re.findall(r"\w+", reason)).upper() for reason in PANIC.names)
+"""The panic reasons of :data:`model.upcall.PANIC`, in its order, as identifiers
+(``none`` is ``P_NONE``, ``upcall has owner`` is ``P_UPCALL_HAS_OWNER``)."""
 
 SORTS = ("thread", "upcall", "mailbox")
 
-STEPS = ("switch_in", "switch_out", "take_completed", "syscall", "alloc_spare", "finish",
-         "block", "wake", "upcall_run", "userret", "release", "kse_wakeup", "create_begin",
-         "create_finish", "exit_begin", "exit_finish", "proc_exit", "exit_other",
-         "exit_finish_proc", "tick", "reap")
+STEPS = tuple(a.name for a in build_explicit({"NCPU": 1, "T": 1, "U": 1, "M": 1}).actions)
+"""The steps of :mod:`model.upcall` without the MAXTHREADS option, in its order: one
+transition each here (the step names do not depend on the sizes)."""
 
 
 class UpcallRelational:
@@ -127,8 +136,7 @@ class UpcallRelational:
         self.mailbox = S.sort("mailbox")
         self.Loc, locs = S.enum("upcall_loc", *LOC_NAMES)
         self.loc_value = dict(zip(LOC_NAMES, locs))
-        self.Panic, panics = S.enum("upcall_panic", *PANIC_NAMES)
-        self.panic_value = dict(zip(PANIC_NAMES, panics))
+        self.Panic, self.panic_value = S.enum("upcall_panic", *PANIC_NAMES)  # by PANIC value
         th, up, mb, B = self.thread, self.upcall, self.mailbox, BoolSort()
 
         self.lt = S.relation("lt", th, th, mutable=False, doc="thread slot order")
@@ -214,7 +222,7 @@ class UpcallRelational:
 
     def nopanic(self) -> z3.BoolRef:
         """No panic yet."""
-        return self.panic == self.panic_value["P_NONE"]
+        return self.panic == self.panic_value[NO_PANIC]
 
     # initial state
 
@@ -330,7 +338,7 @@ class UpcallRelational:
         S.transition("block", [t, k, x],
                      And(ok, self.at(t, "KERNEL"), Or(Not(can_unbind(t)), Not(hs_), hu_),
                          Implies(hs_, standin(t, x)), Implies(hu_, tdu(t, k))), {
-            self.panic: If(And(can_unbind(t), Not(hs_)), self.panic_value["P_NO_RESERVE"], self.panic),
+            self.panic: If(And(can_unbind(t), Not(hs_)), self.panic_value[NO_RESERVE], self.panic),
             owner: lambda i, v: If(And(sw, i == k), v == x, owner(i, v)),
             tdu: lambda v, i: If(And(sw, v == x), i == k, If(And(sw, v == t), False, tdu(v, i))),
             standin: lambda v, y: If(And(sw, v == t), False, standin(v, y)),
@@ -393,7 +401,7 @@ class UpcallRelational:
         wakes = And(ho, self.at(o, "PARKED"))
         S.transition("kse_wakeup", [t, k, j, o], And(
             ok, linked(j), self.uts_runs(t, k), Implies(ho, owner(j, o))), {
-            self.panic: If(Not(ho), self.panic_value["P_NO_OWNER"], self.panic),
+            self.panic: If(Not(ho), self.panic_value[NO_OWNER], self.panic),
             loc: lambda v: If(And(wakes, v == o), L("RET"), loc(v)),
             upcalling: lambda v: If(And(wakes, v == o), True, upcalling(v)),
             doupcall: lambda i: If(And(ho, Not(self.at(o, "PARKED")), i == j), True, doupcall(i))},
@@ -421,7 +429,7 @@ class UpcallRelational:
             cur: lambda i, y: If(fresh(i), False, cur(i, y)),
             doupcall: lambda i: If(fresh(i), False, doupcall(i)),
             u_exiting: lambda i: If(fresh(i), False, u_exiting(i)),
-            self.panic: If(And(go, ho), self.panic_value["P_HAS_OWNER"], self.panic),
+            self.panic: If(And(go, ho), self.panic_value[HAS_OWNER], self.panic),
             standin: lambda v, y: If(And(sch, v == t), False, standin(v, y)),
             loc: lambda v: If(v == t, L("USER"), If(And(sch, isx(v)), L("RUNQ"), loc(v))),
             upcalling: lambda v: If(And(sch, isx(v)), True, upcalling(v)),
@@ -534,8 +542,6 @@ def to_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
     Raises ValueError when a reference relation holds more than one value (no explicit
     state has two owners for an upcall).
     """
-    from ksecheck.model.upcall import LOC
-
     v = {sym.name: value for sym, value in zip(inst.system.mutable, state)}
     T, U = inst.sizes["thread"], inst.sizes["upcall"]
     view = model.schema.view(list(model.schema.default_state()))
@@ -550,7 +556,7 @@ def to_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
         return sum(1 << i for i, b in enumerate(row) if b)
 
     view.sa, view.exiting = int(v["sa"]), int(v["exiting"])
-    view.panic = v["panic"]  # PANIC_NAMES lists the reasons in PANIC's order
+    view.panic = v["panic"]  # the enums list PANIC's and LOC_NO_LIMIT's values in their order
     view.completed, view.runq = bits(v["completed"]), bits(v["runq"])
     for j in range(U):
         view.linked[j] = int(v["linked"][j])
@@ -560,7 +566,7 @@ def to_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
         view.cur[j] = ref(v["cur"][j], f"cur(upcall{j}, .)")
         view.kmc[j] = bits(v["kmc"][j])
     for t in range(T):
-        view.loc[t] = LOC.names.index(LOC_NAMES[v["loc"][t]])
+        view.loc[t] = v["loc"][t]
         view.upcall[t] = ref(v["td_upcall"][t], f"td_upcall(thread{t}, .)")
         view.standin[t] = ref(v["standin"][t], f"standin(thread{t}, .)")
         view.mbox[t] = ref(v["mbox"][t], f"mbox(thread{t}, .)")
@@ -572,8 +578,6 @@ def to_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
 def from_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
     """The relational state that stands for the explicit ``state`` of ``model`` (the inverse
     of :func:`to_explicit`; every explicit state has one, reachable or not)."""
-    from ksecheck.model.upcall import LOC
-
     view = model.schema.view(state)
     T, U, M = (inst.sizes[s] for s in SORTS)
     ts, us, ms = range(T), range(U), range(M)
@@ -581,10 +585,9 @@ def from_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
     def has(bits, i):
         return bool(bits >> i & 1)
 
-    names = [LOC.names[x] for x in view.loc]
-    unknown = sorted(set(names) - set(LOC_NAMES))
-    if unknown:
-        raise ValueError(f"locations {unknown} have no relational counterpart")
+    outside = sorted({LOC.names[x] for x in view.loc} - set(LOC_NAMES))
+    if outside:
+        raise ValueError(f"locations {outside} have no relational counterpart")
     value = {
         "sa": bool(view.sa), "exiting": bool(view.exiting), "panic": view.panic,
         "completed": tuple(has(view.completed, m) for m in ms),
@@ -595,7 +598,7 @@ def from_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
         "u_exiting": tuple(bool(view.u_exiting[j]) for j in us),
         "cur": tuple(tuple(view.cur[j] == m for m in ms) for j in us),
         "kmc": tuple(tuple(has(view.kmc[j], m) for m in ms) for j in us),
-        "loc": tuple(LOC_NAMES.index(n) for n in names),
+        "loc": tuple(view.loc),
         "td_upcall": tuple(tuple(view.upcall[t] == j for j in us) for t in ts),
         "standin": tuple(tuple(view.standin[t] == x for x in ts) for t in ts),
         "mbox": tuple(tuple(view.mbox[t] == m for m in ms) for t in ts),
@@ -607,9 +610,6 @@ def from_explicit(inst: FiniteInstance, state: tuple, model) -> tuple:
 
 def explicit_reachable(model) -> set[tuple]:
     """Every reachable state of an explicit model, by breadth-first search over its successors."""
-    from ksecheck.checker.explicit.compiled import successor_function
-    from ksecheck.checker.explicit.graph import breadth_first
-
     return set(breadth_first(model.initial_states, successor_function(model)[0]).states)
 
 
@@ -634,8 +634,6 @@ class Tie:
 
 def tie(config: str) -> Tie:
     """Enumerate both systems at ``config`` (of :data:`model.upcall.FAMILY`) and compare."""
-    from ksecheck.model.upcall import FAMILY
-
     model = FAMILY.instantiate(config)
     consts = dict(FAMILY.config(config).constants)
     inst = instance(consts)

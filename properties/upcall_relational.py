@@ -5,7 +5,8 @@ The system is :mod:`model.upcall_relational` (the ``upcall`` design of
 that every safety property below holds in every reachable state **for every
 number of threads, upcalls and mailboxes, and every NCPU**: each property and
 each lemma holds initially and is preserved by each of the 21 steps, assuming
-all of them (one Z3 query per (step, invariant), :func:`checker.relational.prove`).
+all of them (one Z3 query per (step, invariant),
+:func:`checker.symbolic.relational.prove`).
 
 Safety properties (the goals; each as in :mod:`properties.upcall`, with its
 "Precise readings" from ``shared/protocol/kse-upcall-model.md``):
@@ -48,7 +49,7 @@ Outside EPR. ``user_mode_owns_upcall`` (thread -> upcall), ``upcall_has_owner``
 a standin" (thread -> thread), "a mailbox is in some place" and "a thread
 that lost its upcall has a mailbox" (mailbox <-> thread) are forall-exists
 statements whose sort graph has cycles
-(:func:`checker.relational.alternation_graph`); no reformulation into
+(:func:`checker.symbolic.relational.alternation_graph`); no reformulation into
 relations avoids them, since an upcall and its owner point at each other.
 Z3's model-based quantifier instantiation still answers every query; a
 query it gave up on would be UNKNOWN, never HOLDS.
@@ -59,7 +60,8 @@ from collections.abc import Sequence
 
 from z3 import And, Const, Distinct, Exists, ForAll, Implies, Not, Or
 
-from ksecheck.checker.symbolic.relational import ProofResult, format_proof, prove
+from ksecheck.checker.results.result import Result
+from ksecheck.checker.symbolic.relational import prove
 from ksecheck.model.upcall_relational import UpcallRelational, build
 from ksecheck.properties.upcall import properties as explicit_properties
 
@@ -273,7 +275,7 @@ CTI_BOUND = {"thread": 3, "upcall": 2, "mailbox": 2}
 
 
 def prove_all_sizes(timeout: float | None = None, *, ncpu: int | None = None,
-                    without: Sequence[str] = (), rlimit: int | None = None) -> ProofResult:
+                    without: Sequence[str] = (), rlimit: int | None = None) -> Result:
     """Prove the safety properties for every number of threads, upcalls and mailboxes.
 
     ``timeout`` (seconds) and ``rlimit`` limit each query; a query that hits them is
@@ -281,8 +283,8 @@ def prove_all_sizes(timeout: float | None = None, *, ncpu: int | None = None,
     ``upcall_limit``. ``without`` leaves lemmas out (to see what each is for).
     A query the solver gives up on is searched for a counterexample to induction
     among small structures (:data:`CTI_BOUND`); one found is reported, none leaves
-    the query UNKNOWN. ``result.invariants`` has one
-    :class:`~checker.relational.InvariantResult` per property and lemma;
+    the query UNKNOWN. The :class:`~checker.results.result.Result` (mode ``any-size``)
+    has one property per safety property and lemma (``lemma`` marks the lemmas);
     ``result.outcome`` is HOLDS only when every query held.
     """
     r = system(ncpu)
@@ -292,8 +294,3 @@ def prove_all_sizes(timeout: float | None = None, *, ncpu: int | None = None,
                          f"{', '.join(r.system.invariants)}")
     names = [n for n in r.system.invariants if n not in without]
     return prove(r.system, names, timeout=timeout, rlimit=rlimit, cti_bound=CTI_BOUND)
-
-
-def format_results(result: ProofResult, query_times: bool = True) -> str:
-    """The proof as text: one row per property and lemma, then any counterexample to induction."""
-    return format_proof(result, query_times=query_times)

@@ -1,4 +1,4 @@
-"""Tests of the relational engine (``checker/relational.py``) on mypyvy's lock server.
+"""Tests of the relational engine (``checker/symbolic/relational/``) on mypyvy's lock server.
 
 The lock server (mypyvy ``examples/lockserv.pyv``, rewritten): clients send
 lock requests; the server, holding the lock, grants it to one; the holder
@@ -13,17 +13,16 @@ import z3
 from z3 import And, BoolSort, BoolVal, Const, Consts, ForAll, Implies, Not, Or
 
 from ksecheck.checker.errors import UsageError
+from ksecheck.checker.results.result import Verdict
+from ksecheck.checker.results.text import format_cti, render
 from ksecheck.checker.symbolic.relational import (
     FiniteInstance,
     System,
     alternation_graph,
     check,
-    format_cti,
-    format_proof,
     prove,
     total_order,
 )
-from ksecheck.checker.results.result import Verdict
 
 LEMMAS = ("no_grant_while_held", "one_grant", "one_unlock", "no_unlock_while_held",
           "no_grant_with_unlock", "server_free")
@@ -108,12 +107,12 @@ def test_lockserv_is_proved_for_every_size(ls):
     res = prove(ls, timeout=30)
     assert res.outcome is Verdict.HOLDS
     assert [r.name for r in res.properties] == ["mutex", *LEMMAS]
-    assert res.get("mutex").kind == "safety" and res.get("one_grant").kind == "lemma"
+    assert not res.get("mutex").lemma and res.get("one_grant").lemma
     # one initiation query plus one per transition for every invariant
     assert all(len(r.queries) == 1 + len(ls.transitions) for r in res.properties)
     assert {q.name for q in res.get("mutex").queries} == {
         "init/mutex", *(f"{t}/mutex" for t in ls.transitions)}
-    assert res.stratified and res.ctis == []
+    assert res.notes == [] and res.ctis == []  # in EPR: no "outside EPR" note
 
 
 def test_leaving_a_lemma_out_gives_a_rechecked_finite_counterexample(ls):
@@ -126,14 +125,15 @@ def test_leaving_a_lemma_out_gives_a_rechecked_finite_counterexample(ls):
     assert "not inductive" in res.get("one_grant").note
     assert "relies on" in res.get("mutex").note
     for cti in res.ctis:
-        inst = cti.instance
+        inst = cti.system
         assert inst.sizes["node"] <= 2  # minimised
         assert all(inst.holds(n, cti.pre) for n in kept)
-        assert not inst.holds(cti.invariant, cti.post)
+        assert not inst.holds(cti.goal, cti.post)
         text = format_cti(cti)
         assert cti.query in text and "universe: node = {" in text
         assert "+grant_msg(" in text and "-server_holds_lock" in text  # the step, diffed
-    assert "counterexample to induction recv_lock/one_grant" in format_proof(res)
+    assert ("Counterexample to induction of one_grant (recv_lock/one_grant):"
+            in render(res))
 
 
 def test_a_property_that_fails_initially_is_violated_and_one_broken_by_a_step_is_not_proved():
@@ -145,9 +145,9 @@ def test_a_property_that_fails_initially_is_violated_and_one_broken_by_a_step_is
     res = prove(s, ["server_never_holds", "nobody_asks"], timeout=30)
     assert res.get("server_never_holds").verdict is Verdict.VIOLATED
     assert res.outcome is Verdict.VIOLATED
-    [bad] = res.initial_violations
-    assert bad.instance.holds("nobody_asks", bad.pre)
-    assert "an initial state breaks server_never_holds" in format_proof(res)
+    [bad] = [c for c in res.ctis if not c.steps]  # an initial state, no step
+    assert bad.system.holds("nobody_asks", bad.pre)
+    assert "An initial state breaks server_never_holds" in render(res)
     asks = res.get("nobody_asks")
     assert asks.queries[0].verdict is Verdict.HOLDS  # true initially, broken by send_lock
     assert asks.verdict is Verdict.UNKNOWN
@@ -169,7 +169,7 @@ def test_a_bounded_search_is_incomplete_not_holds(ls):
     assert res.outcome is Verdict.INCOMPLETE
     assert {r.verdict for r in res.properties} == {Verdict.INCOMPLETE}
     res = prove(ls, ["mutex", *LEMMAS[1:]], bound={"node": 2}, timeout=30)
-    assert res.ctis and all(c.instance.sizes["node"] <= 2 for c in res.ctis)
+    assert res.ctis and all(c.system.sizes["node"] <= 2 for c in res.ctis)
 
 
 def test_alternation_graph_flags_a_forall_exists_cycle(ls):
@@ -270,8 +270,8 @@ def test_priming_substitutes_post_copies(ls):
 
 
 def test_the_result_table_names_every_invariant(ls):
-    text = format_proof(prove(ls, timeout=30), query_times=False)
-    assert text.splitlines()[0].endswith("HOLDS")
+    text = render(prove(ls, timeout=30), query_times=False)
+    assert text.splitlines()[-1] == "Result: HOLDS"
     for name in ["mutex", *LEMMAS]:
         assert name in text
     assert "seconds" not in text
