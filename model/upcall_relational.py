@@ -99,7 +99,7 @@ from z3 import And, BoolSort, Const, Exists, ForAll, If, Implies, Not, Or
 from ksecheck.checker import NONE
 from ksecheck.checker.explicit.compiled import successor_function
 from ksecheck.checker.explicit.graph import breadth_first
-from ksecheck.checker.symbolic.relational import FiniteInstance, Reachable, System, total_order
+from ksecheck.checker.symbolic.relational import FiniteInstance, FiniteReachable, System, total_order
 from ksecheck.model.upcall import (FAMILY, HAS_OWNER, LOC, LOC_NO_LIMIT, NO_OWNER, NO_PANIC,
                                    NO_RESERVE, PANIC)
 from ksecheck.model.upcall import build as build_explicit
@@ -623,7 +623,7 @@ class Tie:
     explicit: int            # distinct explicit reachable states
     only_relational: list[tuple]
     only_explicit: list[tuple]
-    search: Reachable
+    search: FiniteReachable
 
     @property
     def equal(self) -> bool:

@@ -39,7 +39,7 @@ The jobs, one module each:
 The engine knows nothing of any protocol; it returns data and never prints.
 """
 from .epr import alternation_graph
-from .finite import FiniteInstance, Reachable
+from .finite import FiniteInstance, FiniteReachable
 from .prove import check, prove
 from .reader import TransitionStep
 from .system import Invariant, Symbol, System, Transition, total_order
@@ -47,7 +47,7 @@ from .system import Invariant, Symbol, System, Transition, total_order
 __all__ = [
     "FiniteInstance",
     "Invariant",
-    "Reachable",
+    "FiniteReachable",
     "Symbol",
     "System",
     "Transition",

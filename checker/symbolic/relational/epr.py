@@ -75,8 +75,13 @@ def _alternations(system: System, g: nx.DiGraph, e: z3.ExprRef, positive: bool,
 
 
 def cycles(system: System, names: Sequence[str] | None = None) -> list[list[str]]:
-    """The cycles of :func:`alternation_graph`: none when every query is in EPR."""
-    return [list(c) for c in nx.simple_cycles(alternation_graph(system, names))]
+    """The cycles of :func:`alternation_graph`, each from its least sort, in order: none when
+    every query is in EPR."""
+    found = []
+    for c in nx.simple_cycles(alternation_graph(system, names)):
+        first = c.index(min(c))
+        found.append(c[first:] + c[:first])
+    return sorted(found)
 
 
 def outside_epr(system: System, names: Sequence[str] | None = None) -> list[str]:

@@ -105,7 +105,7 @@ def _free_names(e: z3.ExprRef, candidates: set[str]) -> set[str]:
 
 
 @dataclass
-class Reachable:
+class FiniteReachable:
     """The reachable states of a finite instance, found breadth-first."""
 
     sizes: dict[str, int]
@@ -254,7 +254,7 @@ class FiniteInstance:
         s.add(ground([self.system.transition_body(t)]))
         return self._enumerate(s, elems, [sym.post for sym in self.system.mutable])
 
-    def reachable(self, max_states: int | None = None, timeout: float | None = None) -> Reachable:
+    def reachable(self, max_states: int | None = None, timeout: float | None = None) -> FiniteReachable:
         """Breadth-first search over the compiled successors from every initial state, counting
         how often each transition fires; ``timeout`` covers enumerating the initial states too."""
         start = time.perf_counter()
@@ -269,7 +269,7 @@ class FiniteInstance:
         init = self.initial_states()
         left = None if timeout is None else timeout - (time.perf_counter() - start)
         graph = breadth_first(init, counted, max_states=max_states, timeout=left)
-        return Reachable(dict(self.sizes), graph.states, graph.transitions, graph.depth, fired,
+        return FiniteReachable(dict(self.sizes), graph.states, graph.transitions, graph.depth, fired,
                          time.perf_counter() - start, graph.complete)
 
     # Z3 over the finite universe
