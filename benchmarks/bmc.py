@@ -49,7 +49,7 @@ def measure(config: str, variant: str, goal: str, unrolling: str, depth: int,
             timeout: float | None) -> dict:
     from ksecheck.checker.symbolic.bmc import bmc
     from ksecheck.checker.symbolic.goals import goals
-    from ksecheck.model.registry import catalogue
+    from ksecheck.registry import catalogue
 
     family, cfg = catalogue().resolve(None, config)
     model = family.instantiate(cfg, [variant])
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=None, help="seconds per solver query")
     p.add_argument("--depths", action="store_true", help="also print each depth's query seconds")
     args = p.parse_args(argv)
-    from ksecheck.model.registry import PINNED
+    from ksecheck.registry import PINNED
 
     pinned = json.loads(PINNED.read_text())["runs"]
     rows = []

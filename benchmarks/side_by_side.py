@@ -93,7 +93,7 @@ def child(engine: str, config: str) -> dict:
     """Explore ``config`` with ``engine`` in this process; the numbers as a dict."""
     from ksecheck.checker.explicit.search import explore
     from ksecheck.checker.explicit.options import Options
-    from ksecheck.model.registry import catalogue
+    from ksecheck.registry import catalogue
 
     model = catalogue().family("upcall").instantiate(config)
     if engine == "explore":

@@ -38,7 +38,7 @@ from benchmarks.side_by_side import run_measured  # noqa: E402
 def child(config: str, reduce: bool, workers: int) -> dict:
     from ksecheck.checker.explicit.options import Options
     from ksecheck.checker.explicit.search import explore
-    from ksecheck.model.registry import catalogue
+    from ksecheck.registry import catalogue
     from ksecheck.model.upcall_symmetry import symmetry
 
     fam = catalogue().family("upcall")

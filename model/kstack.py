@@ -158,7 +158,7 @@ from typing import Mapping
 
 from ksecheck.checker import (NONE, Action, Array, Bool, Domain, Enum, Model, ModelError, Param, Ref,
                      Schema, Var)
-from ksecheck.checker.core.catalogue import Config, Family, Variant
+from ksecheck.checker.core.catalogue import Config, Variant
 
 OBJ = Enum("UNALLOC", "CACHED", "INUSE", "EXITED")
 """A thread object: no memory, constructed in the zone's cache, a running thread, a zombie."""
@@ -348,11 +348,17 @@ def _unless_panicked(guard):
     return checked
 
 
+def in_force(variants: frozenset[str], options: Mapping[str, object] | None) -> dict[str, bool]:
+    """The options that hold once the variants are on: ``no_prealloc`` turns ``prealloc`` off."""
+    options = options or {}
+    return {"contigmalloc": bool(options.get("contigmalloc", False)),
+            "prealloc": bool(options.get("prealloc", False)) and "no_prealloc" not in variants}
+
+
 def build(consts: Mapping[str, int], variants: frozenset[str] = frozenset(),
           options: Mapping[str, object] | None = None) -> Model:
-    """The kstack model for constant ``T``, options ``contigmalloc``/``prealloc``, and variants."""
-    from ksecheck.properties.kstack import properties  # properties.kstack imports this module
-
+    """The kstack model for constant ``T``, options ``contigmalloc``/``prealloc``, and variants;
+    its properties are :mod:`properties.kstack`, for :func:`in_force` options."""
     options = dict(options or {})
     if "T" not in consts or consts["T"] < 1:
         raise ModelError("model kstack: give the constant T >= 1 (thread objects), e.g. T=3")
@@ -363,15 +369,13 @@ def build(consts: Mapping[str, int], variants: frozenset[str] = frozenset(),
     extra = sorted(set(options) - set(OPTIONS))
     if extra:
         raise ModelError(f"model kstack: unknown option(s) {extra}; choose from {list(OPTIONS)}")
-    contig = bool(options.get("contigmalloc", False))
-    prealloc = bool(options.get("prealloc", False)) and "no_prealloc" not in variants
-    k = Kstack(consts["T"], contig, prealloc, "free_stack_in_exit" in variants)
+    force = in_force(variants, options)
+    k = Kstack(consts["T"], force["contigmalloc"], force["prealloc"], "free_stack_in_exit" in variants)
     return Model(
         name="kstack",
         schema=schema(k.T),
         init=k.init,
         actions=k.actions(),
-        properties=properties(consts, {"contigmalloc": contig, "prealloc": prealloc}),
         terminal=k.terminal,
         doc=__doc__.split("\n\n")[0],
     )
@@ -387,30 +391,30 @@ SEED_IA64 = ("seed: \"[...] around limitations in the ia64 kernel stack handling
              "has been running for a while, contigmalloc() eventually fails at a critical momemt "
              "and panics the system.\"")
 
-FAMILY = Family(
-    name="kstack",
-    doc="kernel stacks of thread objects: freed under Giant by cpu_thread_dtor; "
-        "preallocated on ia64 where contigmalloc fails",
-    build=build,
-    configs=[
-        Config("kstack", {"T": 3},
-               "i386-like: three objects, stacks on demand from pages that fragmentation "
-               "cannot fail, drained under Giant"),
-        Config("kstack-ia64", {"T": 3},
-               "ia64 with the fix: stacks from contigmalloc, all three objects preallocated "
-               "at boot and never drained",
-               {"contigmalloc": True, "prealloc": True}),
-    ],
-    variants=[
-        Variant("free_stack_in_exit",
-                "cpu_thread_exit frees the stack with kmem_free, without owning Giant",
-                violates=("kmem_free_under_giant",),
-                history=SEED_WITNESS, check_on=("kstack", "kstack-ia64")),
-        Variant("no_prealloc",
-                "stacks are allocated on demand (no preallocation at boot); on kstack-ia64 a "
-                "critical allocation after fragmentation panics",
-                violates=("no_alloc_panic",),
-                history=SEED_IA64, check_on=("kstack", "kstack-ia64")),
-    ],
-    default_config="kstack",
-)
+DOC = ("kernel stacks of thread objects: freed under Giant by cpu_thread_dtor; "
+       "preallocated on ia64 where contigmalloc fails")
+"""The design in one line."""
+
+CONFIGS = [
+    Config("kstack", {"T": 3},
+           "i386-like: three objects, stacks on demand from pages that fragmentation "
+           "cannot fail, drained under Giant"),
+    Config("kstack-ia64", {"T": 3},
+           "ia64 with the fix: stacks from contigmalloc, all three objects preallocated "
+           "at boot and never drained",
+           {"contigmalloc": True, "prealloc": True}),
+]
+"""The named configurations."""
+
+BUG_VARIANTS = [
+    Variant("free_stack_in_exit",
+            "cpu_thread_exit frees the stack with kmem_free, without owning Giant",
+            violates=("kmem_free_under_giant",),
+            history=SEED_WITNESS, check_on=("kstack", "kstack-ia64")),
+    Variant("no_prealloc",
+            "stacks are allocated on demand (no preallocation at boot); on kstack-ia64 a "
+            "critical allocation after fragmentation panics",
+            violates=("no_alloc_panic",),
+            history=SEED_IA64, check_on=("kstack", "kstack-ia64")),
+]
+"""The historic bugs, each switched on by its name."""

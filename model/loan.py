@@ -161,7 +161,7 @@ from typing import Mapping
 
 from ksecheck.checker import (NONE, Action, Array, Bool, Enum, Model, ModelError, Param, Ref, Schema,
                      Set, Var, bit, has)
-from ksecheck.checker.core.catalogue import Config, Family, Variant
+from ksecheck.checker.core.catalogue import Config, Variant
 
 LOC = Enum("FREE", "SPARE", "USER", "KERNEL", "SLEEP", "ALLOC", "RUNQ", "RET", "ZOMBIE")
 """Where a thread slot is; ``ALLOC`` = asleep in ``thread_alloc`` at syscall entry."""
@@ -422,9 +422,8 @@ def reap(s, x):
 
 def build(consts: Mapping[str, int], variants: frozenset[str] = frozenset(),
           options: Mapping[str, object] | None = None) -> Model:
-    """The loan design for constants ``NCPU``, ``T``, ``M`` with ``variants`` switched on."""
-    from ksecheck.properties import loan as loan_properties  # imports this module's vocabulary
-
+    """The loan design for constants ``NCPU``, ``T``, ``M`` with ``variants`` switched on;
+    its properties are :mod:`properties.loan`."""
     missing = [c for c in ("NCPU", "T", "M") if c not in consts]
     if missing:
         raise ModelError(f"model loan: give the constant(s) {missing} (e.g. NCPU=2, T=4, M=2)")
@@ -503,43 +502,42 @@ def build(consts: Mapping[str, int], variants: frozenset[str] = frozenset(),
         schema=schema(T, NCPU, M),
         init=partial(init, NCPU=NCPU, M=M),
         actions=actions,
-        properties=loan_properties.properties(consts),
         terminal=None,
         at_bound=at_bound,
         doc=__doc__.split("\n\n")[0],
     )
 
 
-FAMILY = Family(
-    name="loan",
-    doc="the loan design (Oct-Dec 2002): KSEs owned by a thread and lent while it sleeps",
-    build=build,
-    configs=[
-        Config("loan-tiny", {"NCPU": 1, "T": 3, "M": 1},
-               "one KSE, three thread slots, one user thread: unit tests"),
-        Config("loan-small", {"NCPU": 2, "T": 4, "M": 2},
-               "two KSEs, four slots, two user threads: CI and the seed's standin race"),
-    ],
-    variants=[
-        Variant("borrower_stash",
-                "a borrower whose KSE's owner has no standin becomes the owner's td_standin "
-                "(SPARE) at exit instead of a zombie",
-                violates=("no_thread_leak",),
-                history="seed (davidxu 7742d9b2): \"a borrower thread would possible stash it self "
-                        "as owner's spare thread in thread_exit(), after owner is resumed, result "
-                        "is a thread leak in kernel\"",
-                check_on=("loan-tiny", "loan-small")),
-        Variant("borrower_to_user",
-                "a borrower returns to user mode on the borrowed KSE instead of exiting",
-                violates=("borrower_stays_in_kernel", "mailbox_in_one_place"),
-                history="seed (julian 48bfcddd): \"The owner thread must be blocked, and the "
-                        "borrower can not proceed back to user space with the borrowed KSE\"",
-                check_on=("loan-tiny", "loan-small")),
-        Variant("lose_context",
-                "a borrower's export of its context may fail; the mailbox is dropped",
-                violates=("mailbox_in_one_place",),
-                history="V1 thread_userret comment: \"We just lose that context\"",
-                check_on=("loan-tiny", "loan-small")),
-    ],
-    default_config="loan-small",
-)
+DOC = "the loan design (Oct-Dec 2002): KSEs owned by a thread and lent while it sleeps"
+"""The design in one line."""
+
+CONFIGS = [
+    Config("loan-tiny", {"NCPU": 1, "T": 3, "M": 1},
+           "one KSE, three thread slots, one user thread: unit tests"),
+    Config("loan-small", {"NCPU": 2, "T": 4, "M": 2},
+           "two KSEs, four slots, two user threads: CI and the seed's standin race"),
+]
+"""The named configurations."""
+
+BUG_VARIANTS = [
+    Variant("borrower_stash",
+            "a borrower whose KSE's owner has no standin becomes the owner's td_standin "
+            "(SPARE) at exit instead of a zombie",
+            violates=("no_thread_leak",),
+            history="seed (davidxu 7742d9b2): \"a borrower thread would possible stash it self "
+                    "as owner's spare thread in thread_exit(), after owner is resumed, result "
+                    "is a thread leak in kernel\"",
+            check_on=("loan-tiny", "loan-small")),
+    Variant("borrower_to_user",
+            "a borrower returns to user mode on the borrowed KSE instead of exiting",
+            violates=("borrower_stays_in_kernel", "mailbox_in_one_place"),
+            history="seed (julian 48bfcddd): \"The owner thread must be blocked, and the "
+                    "borrower can not proceed back to user space with the borrowed KSE\"",
+            check_on=("loan-tiny", "loan-small")),
+    Variant("lose_context",
+            "a borrower's export of its context may fail; the mailbox is dropped",
+            violates=("mailbox_in_one_place",),
+            history="V1 thread_userret comment: \"We just lose that context\"",
+            check_on=("loan-tiny", "loan-small")),
+]
+"""The historic bugs, each switched on by its name."""

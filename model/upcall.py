@@ -226,7 +226,7 @@ from typing import Iterable, Mapping
 
 from ksecheck.checker import (NONE, Action, Array, Bool, Enum, Model, ModelError, Param, Ref, Schema,
                      Set, Var, bit, has)
-from ksecheck.checker.core.catalogue import Config, Family, Variant
+from ksecheck.checker.core.catalogue import Config, Variant
 from ksecheck.checker.results.result import DEADLOCK
 
 LOC = Enum("FREE", "SPARE", "ZOMBIE", "USER", "KERNEL", "SLEEP", "ALLOC_ENTER", "ALLOC_RET",
@@ -808,9 +808,8 @@ class Upcall:
 
 def build(consts: Mapping[str, int], variants: frozenset[str] = frozenset(),
           options: Mapping[str, object] | None = None) -> Model:
-    """The ``upcall`` model for constants NCPU, T, U, M and the given bug variants."""
-    from ksecheck.properties.upcall import properties  # properties.upcall imports this module
-
+    """The ``upcall`` model for constants NCPU, T, U, M and the given bug variants; its
+    properties are :mod:`properties.upcall` (the registry puts them together)."""
     options = dict(options or {})
     extra = sorted(set(options) - set(OPTIONS))
     if extra:
@@ -826,78 +825,70 @@ def build(consts: Mapping[str, int], variants: frozenset[str] = frozenset(),
         schema=p.schema(),
         init=p.init,
         actions=p.actions(),
-        properties=properties(consts, maxthreads),
         terminal=p.terminal,
         at_bound=p.at_bound,
         doc=__doc__.split("\n\n")[0],
     )
 
 
-FAMILY = Family(
-    name="upcall",
-    doc="the kse_upcall design (2003): upcalls owned by threads, handed to standins on blocking",
-    build=build,
-    configs=[
-        Config("tiny", {"NCPU": 1, "T": 3, "U": 1, "M": 1}, "unit tests; about a thousand states"),
-        Config("small", {"NCPU": 2, "T": 3, "U": 2, "M": 2},
-               "the default run and CI; reaches an at-the-bound state"),
-        Config("medium", {"NCPU": 2, "T": 4, "U": 2, "M": 2}, "slow tests", tier="slow"),
-        Config("large", {"NCPU": 2, "T": 5, "U": 2, "M": 3}, "benchmark", tier="benchmark"),
-        Config("huge", {"NCPU": 3, "T": 6, "U": 3, "M": 3},
-               "beyond plain exhaustive search: symmetry reduction and proofs", tier="benchmark"),
-        Config("exit2", {"NCPU": 2, "T": 4, "U": 2, "M": 1},
-               "two UTSs in kse_exit at once with one mailbox: no_exiting_count in 15 steps",
-               tier="slow"),
-        Config("race3", {"NCPU": 3, "T": 4, "U": 4, "M": 1},
-               "two UTSs in kse_create at once: the no_limit_recheck variant", tier="slow"),
-        Config("limits", {"NCPU": 2, "T": 4, "U": 2, "M": 2},
-               "thread limits (max_threads_per_proc = 2): the maxthreads sleep in thread_userret",
-               options={"MAXTHREADS": 2}, tier="slow"),
-    ],
-    variants=[
-        Variant("alloc_after_unbind",
-                "syscall sets can_unbind before the spare exists; sleeping in thread_alloc runs switchout",
-                ("no_panic",),
-                "V0: upcall creation from inside msleep, thread_alloc sleeping in it",
-                check_on=("tiny", "small", "medium")),
-        Variant("no_exiting_count",
-                "exit_begin does not subtract upcalls already exiting from the EDEADLK count",
-                ("upcalls_while_threads",),
-                "two UTSs both pass the EDEADLK check across the sleeping suword",
-                check_on=("tiny", "small", "exit2", "medium")),
-        Variant("no_limit_recheck",
-                "create_finish does not recheck numupcalls < NCPU after upcall_alloc",
-                ("upcall_limit",),
-                "check-then-act across upcall_alloc",
-                check_on=("small", "race3")),
-        Variant("no_wake_parked",
-                "userret case 1 exports without waking a parked UTS",
-                (DEADLOCK, "completed_delivered"),
-                "lost wakeup on kg_completed",
-                check_on=("tiny", "small", "medium")),
-        Variant("keep_td_mailbox",
-                "exporting a context leaves td_mailbox set",
-                ("mailbox_in_one_place",),
-                "stale td_mailbox after export",
-                check_on=("tiny", "small", "medium")),
-        Variant("owner_exits_at_userret",
-                "userret case 1 applies to any thread with a mailbox; an owner exits leaving its upcall ownerless",
-                ("upcall_has_owner",),
-                "\"owner thread exits only when process is in exiting state\"",
-                check_on=("tiny", "small", "medium")),
-        Variant("no_maxthreads_wakeup",
-                "thread_exit wakes nobody asleep in maxthreads (needs the MAXTHREADS option)",
-                (DEADLOCK,),
-                "thread_exit: \"wake maxthreads waiters\" (wakeup(&p->p_numthreads)); "
-                "source-notes bug 11, thread explosion",
-                check_on=("limits",)),
-    ],
-    default_config="small",
-    symmetry=lambda consts: _symmetry(consts),
-)
+DOC = "the kse_upcall design (2003): upcalls owned by threads, handed to standins on blocking"
+"""The design in one line."""
 
+CONFIGS = [
+    Config("tiny", {"NCPU": 1, "T": 3, "U": 1, "M": 1}, "unit tests; about a thousand states"),
+    Config("small", {"NCPU": 2, "T": 3, "U": 2, "M": 2},
+           "the default run and CI; reaches an at-the-bound state"),
+    Config("medium", {"NCPU": 2, "T": 4, "U": 2, "M": 2}, "slow tests", tier="slow"),
+    Config("large", {"NCPU": 2, "T": 5, "U": 2, "M": 3}, "benchmark", tier="benchmark"),
+    Config("huge", {"NCPU": 3, "T": 6, "U": 3, "M": 3},
+           "beyond plain exhaustive search: symmetry reduction and proofs", tier="benchmark"),
+    Config("exit2", {"NCPU": 2, "T": 4, "U": 2, "M": 1},
+           "two UTSs in kse_exit at once with one mailbox: no_exiting_count in 15 steps",
+           tier="slow"),
+    Config("race3", {"NCPU": 3, "T": 4, "U": 4, "M": 1},
+           "two UTSs in kse_create at once: the no_limit_recheck variant", tier="slow"),
+    Config("limits", {"NCPU": 2, "T": 4, "U": 2, "M": 2},
+           "thread limits (max_threads_per_proc = 2): the maxthreads sleep in thread_userret",
+           options={"MAXTHREADS": 2}, tier="slow"),
+]
+"""The named configurations (``small`` is the default)."""
 
-def _symmetry(consts):
-    """Thread slots, upcall slots and mailboxes are interchangeable (model/upcall_symmetry.py)."""
-    from ksecheck.model.upcall_symmetry import symmetry
-    return symmetry(consts)
+BUG_VARIANTS = [
+    Variant("alloc_after_unbind",
+            "syscall sets can_unbind before the spare exists; sleeping in thread_alloc runs switchout",
+            ("no_panic",),
+            "V0: upcall creation from inside msleep, thread_alloc sleeping in it",
+            check_on=("tiny", "small", "medium")),
+    Variant("no_exiting_count",
+            "exit_begin does not subtract upcalls already exiting from the EDEADLK count",
+            ("upcalls_while_threads",),
+            "two UTSs both pass the EDEADLK check across the sleeping suword",
+            check_on=("tiny", "small", "exit2", "medium")),
+    Variant("no_limit_recheck",
+            "create_finish does not recheck numupcalls < NCPU after upcall_alloc",
+            ("upcall_limit",),
+            "check-then-act across upcall_alloc",
+            check_on=("small", "race3")),
+    Variant("no_wake_parked",
+            "userret case 1 exports without waking a parked UTS",
+            (DEADLOCK, "completed_delivered"),
+            "lost wakeup on kg_completed",
+            check_on=("tiny", "small", "medium")),
+    Variant("keep_td_mailbox",
+            "exporting a context leaves td_mailbox set",
+            ("mailbox_in_one_place",),
+            "stale td_mailbox after export",
+            check_on=("tiny", "small", "medium")),
+    Variant("owner_exits_at_userret",
+            "userret case 1 applies to any thread with a mailbox; an owner exits leaving its upcall ownerless",
+            ("upcall_has_owner",),
+            "\"owner thread exits only when process is in exiting state\"",
+            check_on=("tiny", "small", "medium")),
+    Variant("no_maxthreads_wakeup",
+            "thread_exit wakes nobody asleep in maxthreads (needs the MAXTHREADS option)",
+            (DEADLOCK,),
+            "thread_exit: \"wake maxthreads waiters\" (wakeup(&p->p_numthreads)); "
+            "source-notes bug 11, thread explosion",
+            check_on=("limits",)),
+]
+"""The historic bugs, each switched on by its name (the names are :data:`VARIANTS`)."""

@@ -100,7 +100,7 @@ from ksecheck.checker import NONE
 from ksecheck.checker.explicit.compiled import successor_function
 from ksecheck.checker.explicit.graph import breadth_first
 from ksecheck.checker.symbolic.relational import FiniteInstance, FiniteReachable, System, total_order
-from ksecheck.model.upcall import (FAMILY, HAS_OWNER, LOC, LOC_NO_LIMIT, NO_OWNER, NO_PANIC,
+from ksecheck.model.upcall import (CONFIGS, HAS_OWNER, LOC, LOC_NO_LIMIT, NO_OWNER, NO_PANIC,
                                    NO_RESERVE, PANIC)
 from ksecheck.model.upcall import build as build_explicit
 
@@ -633,9 +633,10 @@ class Tie:
 
 
 def tie(config: str) -> Tie:
-    """Enumerate both systems at ``config`` (of :data:`model.upcall.FAMILY`) and compare."""
-    model = FAMILY.instantiate(config)
-    consts = dict(FAMILY.config(config).constants)
+    """Enumerate both systems at ``config`` (one of :data:`model.upcall.CONFIGS`) and compare."""
+    cfg = next(c for c in CONFIGS if c.name == config)
+    consts = dict(cfg.constants)
+    model = build_explicit(consts, options=cfg.options)
     inst = instance(consts)
     found = inst.reachable()
     mapped = {to_explicit(inst, s, model) for s in found.states}

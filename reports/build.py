@@ -141,7 +141,7 @@ def jobs(cat: Catalogue) -> list[Job]:
 
 def work(job: Job) -> dict[str, Any]:
     """Run one job; plain data only, so that it can come back from a worker process."""
-    from ksecheck.model.registry import catalogue
+    from ksecheck.registry import catalogue
     fam = catalogue().family(job.family)
     cfg = fam.config(job.config)
     variants = [job.variant] if job.variant else []

@@ -229,7 +229,7 @@ def promela(model: Model, asserts: bool = True, title: str = "", bfs: bool = Fal
 def write(config: str, out_dir: Path = HERE, asserts: bool = True, variants=(),
           bfs: bool = False) -> Path:
     """Write ``upcall_<config>.pml`` (``upcall_<config>_bfs.pml`` with ``bfs``) into ``out_dir``."""
-    from ksecheck.model.registry import catalogue
+    from ksecheck.registry import catalogue
 
     fam = catalogue().family("upcall")
     model = fam.instantiate(config, list(variants))

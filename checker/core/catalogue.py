@@ -6,10 +6,10 @@ constants of a :class:`Config` and the set of enabled variant switches. A
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable, Mapping, Sequence
 
-from .contract import Model, Origin
+from .contract import Model, Origin, Property
 from ..errors import UsageError
 
 
@@ -47,9 +47,15 @@ class Variant:
 
 @dataclass(frozen=True)
 class Family:
-    """A model with its configurations and variants.
+    """A model with its configurations, variants, properties and what proves them.
 
-    ``build(constants, variants, options)`` returns the Model.
+    ``build(constants, variants, options)`` returns the Model;
+    ``properties(constants, variants, options)``, if given, its properties (kept
+    apart so that a protocol and its properties need not import each other).
+    ``symmetry(constants)``: the interchangeable slots (a
+    :class:`~checker.explicit.symmetry.Symmetry`), for reduction. ``lemmas(constants)``:
+    strengthening lemmas for inductive proofs. ``any_size(timeout)``: a proof for every
+    size (a :class:`~checker.results.result.Result`).
     """
 
     name: str
@@ -58,8 +64,11 @@ class Family:
     configs: Sequence[Config]
     variants: Sequence[Variant] = ()
     default_config: str = ""
+    properties: Callable[[Mapping[str, int], frozenset[str], Mapping[str, object]],
+                         Sequence[Property]] | None = None
     symmetry: Callable[[Mapping[str, int]], object] | None = None
-    """Optional: the constants' symmetry group (a checker.symmetry.Symmetry), for reduction."""
+    lemmas: Callable[[Mapping[str, int]], Sequence[Property]] | None = None
+    any_size: Callable[[float | None], object] | None = None
 
     def config(self, name: str) -> Config:
         """The configuration called ``name``."""
@@ -80,10 +89,20 @@ class Family:
     def instantiate(self, config: str | Config, variants: Sequence[str] = ()) -> Model:
         """Build the model for ``config`` with the named variant switches on."""
         cfg = config if isinstance(config, Config) else self.config(config)
-        switches = frozenset(self.variant(v).name for v in variants)
-        model = self.build(cfg.constants, switches, cfg.options)
-        model.origin = Origin(self.name, cfg.name, tuple(variants), dict(cfg.constants))
-        return model
+        for v in variants:
+            self.variant(v)
+        model = self.model(cfg.constants, variants, cfg.options)
+        return replace(model, origin=Origin(self.name, cfg.name, tuple(variants),
+                                            dict(cfg.constants)))
+
+    def model(self, constants: Mapping[str, int], variants: Iterable[str] = (),
+              options: Mapping[str, object] | None = None) -> Model:
+        """The model, with its properties, for any ``constants`` (no named configuration)."""
+        switches, options = frozenset(variants), dict(options or {})
+        model = self.build(constants, switches, options)
+        if self.properties is None:
+            return model
+        return replace(model, properties=tuple(self.properties(constants, switches, options)))
 
 
 class Catalogue:

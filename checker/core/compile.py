@@ -14,7 +14,7 @@ from typing import Callable
 
 from ..errors import ModelError, Unsupported
 from .contract import Model
-from .decisions import Branch, Leaf, Node, instance_tree, tree
+from .decisions import Leaf, Node, instance_tree, tree
 from .expr import Const, Expr, Infix, Ite, Slot, emit, negate
 from .paths import Path, predicate_paths, trace_instance
 

@@ -59,7 +59,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 
 def catalogue():
     """Every model family the command line knows."""
-    from ksecheck.model.registry import catalogue
+    from ksecheck.registry import catalogue
     return catalogue()
 
 

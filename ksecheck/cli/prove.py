@@ -4,18 +4,16 @@ Modes: ``bmc`` (shortest counterexamples up to ``--depth``), ``pdr`` (IC3:
 shortest counterexamples, or a proof found without lemmas), ``induction``
 (one query per action and invariant, assuming the lemmas), ``kinduction``
 (``-k`` steps), ``proof`` (invariants and lemmas inductive and initial: a
-proof for every reachable state). Lemmas come from the module
-``properties.<model>_lemmas`` (a function ``lemmas(constants)``), if there is
-one. Exit codes: 0 every query holds, 1 a counterexample (a real one, or a
+proof for every reachable state), ``any-size`` (the family's relational
+proof for every size). Lemmas are the family's (``Family.lemmas``).
+Exit codes: 0 every query holds, 1 a counterexample (a real one, or a
 counterexample to induction), 2 usage error, 3 unknown or bound reached.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 
-from ksecheck.checker.core.contract import Property
 from ksecheck.checker.errors import UsageError
 from ksecheck.checker.results.jsonout import PROOF_SCHEMA, result_json
 from ksecheck.checker.results.result import Result, Verdict
@@ -37,7 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_model_arguments(p)
     p.add_argument("--mode", choices=MODES, default="proof",
                    help="bmc, pdr, induction, kinduction, proof (at one configuration) or any-size "
-                        "(the upcall design for every number of threads, upcalls and mailboxes; "
+                        "(the design for every size: every number of threads, upcalls, mailboxes; "
                         "default: proof)")
     p.add_argument("--depth", type=number(int, 0, "a whole number"), default=10, metavar="K",
                    help="bmc and pdr: look for counterexamples of up to K steps (default 10)")
@@ -55,18 +53,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def lemmas_for(family_name: str, constants) -> list[Property]:
-    """The strengthening lemmas of ``properties.<family>_lemmas``, or none."""
-    module = f"ksecheck.properties.{family_name}_lemmas"
-    try:
-        found = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return []
-        raise
-    return list(found.lemmas(constants))
-
-
 def run(args) -> int:
     """Run ``ksecheck prove``; returns the exit code."""
     if args.mode == "any-size":
@@ -74,7 +60,8 @@ def run(args) -> int:
     family, config = catalogue().resolve(args.model, args.config)
     model = family.instantiate(config, args.variant)
     targets = goals(model, args.property or None)
-    lemmas = [] if args.no_lemmas or args.mode in ("bmc", "pdr") else lemmas_for(family.name, config.constants)
+    use_lemmas = not args.no_lemmas and args.mode not in ("bmc", "pdr") and family.lemmas is not None
+    lemmas = list(family.lemmas(config.constants)) if use_lemmas else []
     if args.mode == "bmc":
         result = bmc(model, args.depth, targets, timeout=args.timeout)
     elif args.mode == "pdr":
@@ -116,9 +103,12 @@ def exit_code(result: Result) -> int:
 
 
 def _any_size(args) -> int:
-    """The relational proof of the upcall design for every number of threads, upcalls, mailboxes."""
-    if args.model not in (None, "upcall") or args.config or args.variant or args.property:
-        raise UsageError("--mode any-size proves the upcall design for every size: it takes no "
-                         "--model, --config, --variant or --property")
-    from ksecheck.properties.upcall_relational import prove_all_sizes
-    return _report(prove_all_sizes(timeout=args.timeout), args)
+    """The family's proof for every size (every number of threads, upcalls and mailboxes)."""
+    if args.config or args.variant or args.property:
+        raise UsageError("--mode any-size proves a design for every size: it takes no "
+                         "--config, --variant or --property")
+    family = catalogue().family(args.model or catalogue().default)
+    if family.any_size is None:
+        raise UsageError(f"model {family.name} has no proof for every size; "
+                         "use --mode proof on a configuration")
+    return _report(family.any_size(args.timeout), args)

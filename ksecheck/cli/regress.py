@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     """Run ``ksecheck regress``; returns the exit code."""
-    from ksecheck.model.registry import PINNED
+    from ksecheck.registry import PINNED
     cat = catalogue()
     path = Path(args.file) if args.file else PINNED
     pinned = regress.load(path) if path.exists() or not args.update else {}

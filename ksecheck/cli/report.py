@@ -36,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     """Generate the report into ``args.out``; prints what it wrote; returns the exit code."""
-    from ksecheck.model.registry import PINNED, catalogue
+    from ksecheck.registry import PINNED, catalogue
 
     from ksecheck.reports.generate import HTML, MARKDOWN, generate, write
     if args.jobs is not None and args.jobs < 1:

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from ksecheck import registry
 from ksecheck.checker import Action, Property
 from ksecheck.checker.symbolic.bmc import bmc
 from ksecheck.checker.errors import ModelError, UsageError
@@ -14,9 +15,8 @@ from ksecheck.checker.symbolic.pdr import pdr
 from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.results.result import DEADLOCK, Verdict
 from ksecheck.checker.results.trace import Step, Trace
-from ksecheck.model import upcall
 from ksecheck.model.examples import increment
-from ksecheck.model.registry import PINNED, catalogue
+from ksecheck.registry import PINNED, catalogue
 from tests.checker.systems import counter, dead_ends, naive_mutex, one_var, tas_mutex
 
 SRC = "test system"
@@ -88,7 +88,7 @@ def test_a_reachable_contract_violation_is_raised_with_its_path():
 
 @pytest.mark.parametrize("engine", [bmc, pdr], ids=["bmc", "pdr"])
 def test_the_same_run_gives_the_same_trace(engine):
-    model = upcall.FAMILY.instantiate("tiny", ["owner_exits_at_userret"])
+    model = registry.UPCALL.instantiate("tiny", ["owner_exits_at_userret"])
     first = engine(model, 8, goals(model, ["upcall_has_owner"])).get("upcall_has_owner").trace
     again = engine(model, 8, goals(model, ["upcall_has_owner"])).get("upcall_has_owner").trace
     assert first.states == again.states
@@ -96,7 +96,7 @@ def test_the_same_run_gives_the_same_trace(engine):
 
 
 def test_a_solver_timeout_is_unknown_never_holds():
-    model = upcall.FAMILY.instantiate("tiny", ["no_wake_parked"])
+    model = registry.UPCALL.instantiate("tiny", ["no_wake_parked"])
     result = bmc(model, 12, goals(model, [DEADLOCK]), timeout=0.001)
     r = result.get(DEADLOCK)
     assert r.verdict in (Verdict.UNKNOWN, Verdict.VIOLATED)
@@ -171,7 +171,7 @@ def test_bmc_completes_the_deep_no_exiting_count_trace_at_the_bfs_length():
     the end of the BFS trace: a shortest continuation must then have exactly 12 steps (a
     shorter one would give a counterexample shorter than BFS's), and the whole trace must
     replay."""
-    model = upcall.FAMILY.instantiate("medium", ["no_exiting_count"])
+    model = registry.UPCALL.instantiate("medium", ["no_exiting_count"])
     prop = "upcalls_while_threads"
     bfs = explore(model, Options(stop_at_first=True)).get(prop).trace
     assert len(bfs) == PINNED_RUNS["medium+no_exiting_count"]["lengths"][prop] == 24

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import ksecheck.cli.check
-import ksecheck.model.registry
+import ksecheck.registry
 from ksecheck.checker.core.catalogue import Catalogue
 from ksecheck.cli import main
 from ksecheck.model.examples import FAMILIES
@@ -17,7 +17,7 @@ from ksecheck.model.examples import FAMILIES
 @pytest.fixture(autouse=True)
 def examples_only(monkeypatch):
     """The CLI sees only model.examples: the KSE models may be mid-edit."""
-    monkeypatch.setattr(ksecheck.model.registry, "catalogue", lambda: Catalogue(FAMILIES, default="increment"))
+    monkeypatch.setattr(ksecheck.registry, "catalogue", lambda: Catalogue(FAMILIES, default="increment"))
 
 
 def run(capsys, *argv):
@@ -239,7 +239,7 @@ def test_list_shows_configurations_and_properties(capsys):
 
 
 def test_python_dash_m_ksecheck_runs_in_a_subprocess(tmp_path):
-    probe = subprocess.run([sys.executable, "-c", "import ksecheck.model.registry as r; r.catalogue()"],
+    probe = subprocess.run([sys.executable, "-c", "import ksecheck.registry as r; r.catalogue()"],
                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
     if probe.returncode != 0:  # the KSE models are written by others and may be broken right now
         pytest.skip("model.registry does not load: " + (probe.stderr.strip().splitlines() or ["?"])[-1])

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
+from ksecheck import registry
 from ksecheck.checker import Action, Property
 from ksecheck.checker.errors import UsageError
 from ksecheck.checker.symbolic.induction import induction, kinduction, prove
 from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.results.result import DEADLOCK, Verdict
-from ksecheck.model import upcall
 from ksecheck.model.examples import increment
 from tests.checker.systems import counter, naive_mutex, one_var, tas_mutex
 
@@ -127,7 +127,7 @@ def test_only_invariants_can_be_proved():
 
 
 def test_a_timeout_gives_unknown_never_holds():
-    model = upcall.FAMILY.instantiate("small")
+    model = registry.UPCALL.instantiate("small")
     result = induction(model, timeout=0.001)
     unknown = [q for q in result.queries if q.verdict is Verdict.UNKNOWN]
     assert unknown, "a 1 ms limit must make some query give up"

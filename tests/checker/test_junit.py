@@ -13,9 +13,7 @@ FAMILY = FAMILIES[0]
 
 
 def check(config, **kw):
-    cfg = FAMILY.config(config)
-    meta = {"config": config, "variants": [], "constants": dict(cfg.constants)}
-    return explore(FAMILY.instantiate(cfg), Options(**kw))
+    return explore(FAMILY.instantiate(config), Options(**kw))
 
 
 @pytest.fixture(scope="module")

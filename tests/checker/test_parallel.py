@@ -16,7 +16,7 @@ from ksecheck.checker import ModelError, UsageError
 from ksecheck.checker.explicit.options import Limits, Options
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.result import Verdict
-from ksecheck.model.registry import catalogue
+from ksecheck.registry import catalogue
 from ksecheck.model.upcall_symmetry import symmetry
 
 from . import systems

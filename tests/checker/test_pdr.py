@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ksecheck import registry
 from ksecheck.cli import prove as prove_cli
 from ksecheck.checker.errors import UsageError
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.symbolic.pdr import pdr
 from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.results.result import DEADLOCK, Verdict
-from ksecheck.model import upcall
 from ksecheck.model.examples import increment
 from ksecheck.checker import Action, Domain, Model, Param, Property, Schema, Var
 from tests.checker.systems import SRC, counter, dead_ends, naive_mutex, tas_mutex
@@ -101,7 +101,7 @@ def test_pdr_agrees_with_bfs_on_random_graphs(succ, bad):
     ("owner_exits_at_userret", "upcall_has_owner", 5),
 ])
 def test_pdr_finds_upcall_variants_at_the_bfs_length(variant, prop, length):
-    model = upcall.FAMILY.instantiate("tiny", [variant])
+    model = registry.UPCALL.instantiate("tiny", [variant])
     r = pdr(model, length + 1, goals(model, [prop])).get(prop)
     assert r.verdict is Verdict.VIOLATED
     assert len(r.trace) == length == len(_bfs(model, prop).trace)
@@ -111,13 +111,13 @@ def test_pdr_finds_upcall_variants_at_the_bfs_length(variant, prop, length):
 @pytest.mark.parametrize("prop", ["upcall_has_owner", "no_thread_leak", "unbind_clear_in_user",
                                   "upcall_limit"])
 def test_pdr_proves_upcall_invariants_on_small_without_lemmas(prop):
-    model = upcall.FAMILY.instantiate("small", [])
+    model = registry.UPCALL.instantiate("small", [])
     r = pdr(model, 12, goals(model, [prop])).get(prop)
     assert r.verdict is Verdict.HOLDS, r.note
 
 
 def test_a_solver_timeout_is_unknown_never_holds():
-    model = upcall.FAMILY.instantiate("small", [])
+    model = registry.UPCALL.instantiate("small", [])
     result = pdr(model, 12, goals(model, ["owner_link_consistent"]), timeout=0.001)
     r = result.get("owner_link_consistent")
     assert r.verdict is Verdict.UNKNOWN

@@ -17,7 +17,7 @@ from ksecheck.checker.explicit.pack import Layout
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.result import Verdict
 from ksecheck.checker.explicit.symmetry import Entity, Symmetry
-from ksecheck.model.registry import catalogue
+from ksecheck.registry import catalogue
 from ksecheck.model.upcall import VARIANTS
 from ksecheck.model.upcall_symmetry import symmetry
 

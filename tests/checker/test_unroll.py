@@ -6,12 +6,12 @@ import random
 import pytest
 import z3
 
+from ksecheck import registry
 from ksecheck.checker.symbolic import z3enc
 from ksecheck.checker.symbolic.bmc import bmc
 from ksecheck.checker.errors import ModelError, UsageError
 from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.symbolic.unroll import Unrolling, slot_width
-from ksecheck.model import upcall
 from ksecheck.model.examples import increment
 from tests.checker.systems import naive_mutex
 from tests.checker.test_z3enc import all_values, bfs_edges, random_states, random_walk_edges
@@ -44,7 +44,7 @@ def explicit_successors(model, state: tuple) -> set[tuple]:
 def test_each_slot_is_as_narrow_as_its_domain():
     assert [slot_width(lo, hi) for lo, hi in [(0, 1), (0, 3), (0, 14), (-1, 1), (-1, 3), (0, 0)]] \
         == [1, 2, 4, 2, 3, 1]
-    model = upcall.FAMILY.instantiate("tiny")
+    model = registry.UPCALL.instantiate("tiny")
     unrolled = Unrolling(model, z3.Context())
     names = model.schema.slot_names
     assert unrolled.widths[names.index("sa")] == 1
@@ -53,14 +53,14 @@ def test_each_slot_is_as_narrow_as_its_domain():
 
 
 def test_every_tiny_state_has_the_models_successors():
-    model = upcall.FAMILY.instantiate("tiny")
+    model = registry.UPCALL.instantiate("tiny")
     states, _ = bfs_edges(model)
     for s in states:
         assert circuit_successors(model, s) == explicit_successors(model, s)
 
 
 def test_sampled_small_states_have_the_models_successors():
-    model = upcall.FAMILY.instantiate("small")
+    model = registry.UPCALL.instantiate("small")
     sample = sorted({s for s, _, _ in random_walk_edges(model, walks=10, length=40, seed=5)})
     for s in random.Random(1).sample(sample, 25):
         assert circuit_successors(model, s) == explicit_successors(model, s)
@@ -69,7 +69,7 @@ def test_sampled_small_states_have_the_models_successors():
 @pytest.mark.parametrize("config", ["tiny", "small"])
 def test_arbitrary_domain_states_have_the_models_successors(config):
     """Unreachable states too, where the model runs without raising."""
-    model = upcall.FAMILY.instantiate(config)
+    model = registry.UPCALL.instantiate(config)
     compared = 0
     for s in random_states(model, 25, seed=3):
         try:
@@ -100,7 +100,7 @@ def test_a_step_that_would_leave_its_domain_is_not_a_circuit_step():
 @pytest.mark.parametrize("variant,prop", [("owner_exits_at_userret", "upcall_has_owner"),
                                           ("keep_td_mailbox", "mailbox_in_one_place")])
 def test_bmc_over_the_relation_and_the_circuit_agree(variant, prop):
-    model = upcall.FAMILY.instantiate("tiny", [variant])
+    model = registry.UPCALL.instantiate("tiny", [variant])
     lengths = {u: len(bmc(model, 8, goals(model, [prop]), unrolling=u).get(prop).trace)
                for u in ("circuit", "relation")}
     assert lengths["circuit"] == lengths["relation"]

@@ -18,7 +18,7 @@ from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.explicit.pack import Layout, StateSet
 from ksecheck.checker.results.result import DEADLOCK, Verdict
 from ksecheck.model.examples import increment
-from ksecheck.model.registry import PINNED, catalogue
+from ksecheck.registry import PINNED, catalogue
 
 from . import systems
 from .test_explore import digraphs

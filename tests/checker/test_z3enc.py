@@ -13,12 +13,12 @@ import random
 import pytest
 import z3
 
+from ksecheck import registry
 from ksecheck.checker import NONE, Action, Domain, Model, Param, Property, Ref, Schema, Var, bit, has
 from ksecheck.checker.core.expr import interval
 from ksecheck.checker.core.paths import predicate_paths
 from ksecheck.checker.symbolic import z3enc
 from ksecheck.checker.errors import ModelError, Unsupported
-from ksecheck.model import upcall
 from ksecheck.model.examples import increment
 from tests.checker.systems import naive_mutex, one_var
 
@@ -104,14 +104,14 @@ def random_states(model: Model, n: int, seed: int = 0) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def tiny():
-    model = upcall.FAMILY.instantiate("tiny")
+    model = registry.UPCALL.instantiate("tiny")
     states, edges = bfs_edges(model)
     return model, states, edges
 
 
 @pytest.fixture(scope="module")
 def small():
-    model = upcall.FAMILY.instantiate("small")
+    model = registry.UPCALL.instantiate("small")
     return model, random_walk_edges(model, walks=20, length=30)
 
 
@@ -208,7 +208,7 @@ def test_successor_sets_agree_on_reachable_states(which, tiny, small):
 @pytest.mark.parametrize("config", ["tiny", "small"])
 def test_successor_sets_agree_on_arbitrary_domain_states(config):
     """Unreachable states too: Z3 allows what the model does, or both say the step fails."""
-    model = upcall.FAMILY.instantiate(config)
+    model = registry.UPCALL.instantiate(config)
     v = z3enc.vocab(model, "pre")
     compared = 0
     for s in random_states(model, 25, seed=3):
@@ -335,7 +335,7 @@ def test_an_untraceable_predicate_is_refused_with_the_tracers_message():
 
 def test_the_medium_invariants_trace_into_few_paths():
     """Written without branching, a predicate is a handful of paths (a DNF has one per path)."""
-    model = upcall.FAMILY.instantiate("medium")
+    model = registry.UPCALL.instantiate("medium")
     enc = z3enc.encoding(model)
     for p in model.properties:
         if p.kind == "always":

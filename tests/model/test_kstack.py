@@ -14,8 +14,9 @@ from ksecheck.checker.explicit.options import Options
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.result import DEADLOCK, Verdict
 from ksecheck.checker.results.text import format_trace
-from ksecheck.model.kstack import (CACHED, CONTIGMALLOC_FAILED, EXITED, FAMILY, INUSE,
-                          KMEM_FREE_WITHOUT_GIANT, NO_PANIC, NOBODY, UMA_DRAIN, UNALLOC, build)
+from ksecheck.model.kstack import (CACHED, CONTIGMALLOC_FAILED, EXITED, INUSE,
+                                   KMEM_FREE_WITHOUT_GIANT, NO_PANIC, NOBODY, UMA_DRAIN, UNALLOC)
+from ksecheck.registry import KSTACK as FAMILY
 
 from .states import edit, enabled, holds, read, step
 
@@ -28,12 +29,12 @@ ACTIONS = ["thread_alloc", "fragment", "thread_exit", "reap", "drain", "free_sta
 
 @pytest.fixture(scope="module")
 def i386():
-    return build(T3)
+    return FAMILY.model(T3)
 
 
 @pytest.fixture(scope="module")
 def ia64():
-    return build(T3, frozenset(), IA64)
+    return FAMILY.model(T3, frozenset(), IA64)
 
 
 def inuse(m, s, t):
@@ -70,11 +71,11 @@ def test_family_declares_configs_and_variants():
 
 def test_build_rejects_bad_input():
     with pytest.raises(ModelError, match="T >= 1"):
-        build({})
+        FAMILY.model({})
     with pytest.raises(ModelError, match="unknown variant"):
-        build(T3, frozenset({"nope"}))
+        FAMILY.model(T3, frozenset({"nope"}))
     with pytest.raises(ModelError, match="unknown option"):
-        build(T3, frozenset(), {"arch": "ia64"})
+        FAMILY.model(T3, frozenset(), {"arch": "ia64"})
 
 
 def test_goals_depend_on_options(i386, ia64):

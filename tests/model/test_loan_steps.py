@@ -10,8 +10,9 @@ editing a view.
 import pytest
 
 from ksecheck.checker import NONE, ModelError, bit
-from ksecheck.model.loan import (ALLOC, FAMILY, FREE, KERNEL, RET, RUNQ, SLEEP, SPARE, USER, ZOMBIE,
-                        at_bound, build)
+from ksecheck.model.loan import (ALLOC, FREE, KERNEL, RET, RUNQ, SLEEP, SPARE, USER, ZOMBIE,
+                                 at_bound)
+from ksecheck.registry import LOAN as FAMILY
 
 from .states import enabled, holds, play, read, step
 
@@ -25,7 +26,7 @@ GOALS = ["kse_lent", "borrower_exits", "completions_delivered", "zombie_reaped",
 
 @pytest.fixture(scope="module")
 def m():
-    return build(SMALL)
+    return FAMILY.model(SMALL)
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +88,11 @@ def test_family_configs_and_variants():
 
 def test_bad_constants_and_variants_are_rejected():
     with pytest.raises(ModelError, match="T > NCPU"):
-        build({"NCPU": 2, "T": 2, "M": 1})
+        FAMILY.model({"NCPU": 2, "T": 2, "M": 1})
     with pytest.raises(ModelError, match="constant"):
-        build({"NCPU": 2, "T": 4})
+        FAMILY.model({"NCPU": 2, "T": 4})
     with pytest.raises(ModelError, match="unknown variant"):
-        build(SMALL, frozenset({"no_such_bug"}))
+        FAMILY.model(SMALL, frozenset({"no_such_bug"}))
 
 
 # -- UTS steps -------------------------------------------------------------
@@ -318,7 +319,7 @@ def test_reap_after_a_borrower_exit_leaves_a_hole(m, s0):
 # -- variants ----------------------------------------------------------------
 
 def test_borrower_stash_makes_the_borrower_the_owners_standin(s0):
-    m = build(SMALL, frozenset({"borrower_stash"}))
+    m = FAMILY.model(SMALL, frozenset({"borrower_stash"}))
     s = play(m, s0, *T0_BORROWS_K1, ("borrower_exit", 0))
     v = read(m, s)
     assert v.loc[0] == SPARE and v.standin[1] == 0 and v.completed == M0
@@ -328,7 +329,7 @@ def test_borrower_stash_makes_the_borrower_the_owners_standin(s0):
 
 
 def test_borrower_stash_needs_an_owner_without_standin(s0):
-    m = build(SMALL, frozenset({"borrower_stash"}))
+    m = FAMILY.model(SMALL, frozenset({"borrower_stash"}))
     v = view(m, play(m, s0, *T0_BORROWS_K1))
     v.loc[3], v.standin[1] = SPARE, 3                       # owner t1 already has a standin
     after = read(m, step(m, freeze(v), "borrower_exit", 0))
@@ -344,7 +345,7 @@ def test_borrower_stash_counterexample_is_the_seed_story():
 
 
 def test_borrower_to_user_replaces_the_exit(s0):
-    m = build(SMALL, frozenset({"borrower_to_user"}))
+    m = FAMILY.model(SMALL, frozenset({"borrower_to_user"}))
     names = [a.name for a in m.actions]
     assert "borrower_to_user" in names and "borrower_exit" not in names
     s = step(m, play(m, s0, *T0_BORROWS_K1), "borrower_to_user", 0)
@@ -355,7 +356,7 @@ def test_borrower_to_user_replaces_the_exit(s0):
 
 
 def test_lose_context_adds_a_failing_export(s0):
-    m = build(SMALL, frozenset({"lose_context"}))
+    m = FAMILY.model(SMALL, frozenset({"lose_context"}))
     s = play(m, s0, *T0_BORROWS_K1)
     assert enabled(m, s, "borrower_exit", 0) and enabled(m, s, "borrower_lose_context", 0)
     lost = step(m, s, "borrower_lose_context", 0)

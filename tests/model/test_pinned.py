@@ -8,7 +8,7 @@ say why in its commit message.
 import pytest
 
 from ksecheck.checker import regress
-from ksecheck.model.registry import PINNED, catalogue
+from ksecheck.registry import PINNED, catalogue
 
 CATALOGUE = catalogue()
 PINNED_RUNS = regress.load(PINNED)

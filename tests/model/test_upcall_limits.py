@@ -15,9 +15,10 @@ from ksecheck.checker.explicit.options import Options
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.results.result import DEADLOCK, Verdict
 from ksecheck.checker.results.text import format_trace
-from ksecheck.model.upcall import (FAMILY, KEXIT, LOC, OPTIONS, PARKED, RET, RUNQ, SINGLE, SLEEP, SPARE,
-                          THRWAIT, USER, ZOMBIE, Upcall, build)
+from ksecheck.model.upcall import (KEXIT, LOC, OPTIONS, PARKED, RET, RUNQ, SINGLE, SLEEP, SPARE,
+                                   THRWAIT, USER, ZOMBIE, Upcall)
 from ksecheck.properties.upcall import properties
+from ksecheck.registry import UPCALL as FAMILY
 
 from .states import edit, enabled, holds, read, step
 
@@ -29,7 +30,7 @@ M0, M1 = bit(0), bit(1)
 
 @pytest.fixture(scope="module")
 def m():
-    return build(LIMITS, frozenset(), OPTS)
+    return FAMILY.model(LIMITS, frozenset(), OPTS)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def test_option_adds_the_step_the_property_and_the_fairness(m):
 
 
 def test_option_off_is_the_model_without_limits():
-    plain = build(dict(FAMILY.config("small").constants))
+    plain = FAMILY.model(dict(FAMILY.config("small").constants))
     assert "thrwait" not in [a.name for a in plain.actions]
     assert PROP not in [p.name for p in plain.properties]
     assert ("weak", "thrwait") not in plain.property("completed_delivered").fairness
@@ -101,7 +102,7 @@ def test_option_off_is_the_model_without_limits():
 ])
 def test_bad_options_are_rejected(options, match):
     with pytest.raises(ModelError, match=match):
-        build(LIMITS, frozenset(), options)
+        FAMILY.model(LIMITS, frozenset(), options)
 
 
 # -- thrwait: guard and effect ------------------------------------------------
@@ -215,7 +216,7 @@ def test_kse_exit_and_process_exit_wake_waiters(m, s0):
 
 
 def test_no_maxthreads_wakeup_wakes_nobody(m, s0):
-    buggy = build(LIMITS, frozenset({"no_maxthreads_wakeup"}), OPTS)
+    buggy = FAMILY.model(LIMITS, frozenset({"no_maxthreads_wakeup"}), OPTS)
     s = waiting(m, s0)
     v = read(buggy, step(buggy, s, "userret", 1, NONE))
     assert v.loc[1] == ZOMBIE and v.loc[0] == THRWAIT and v.loc[2] == THRWAIT

@@ -14,23 +14,23 @@ import json
 
 import pytest
 
+from ksecheck import registry
 from ksecheck.cli import prove as prove_cli
 from ksecheck.checker.errors import UsageError
 from ksecheck.checker.explicit.search import explore
 from ksecheck.checker.symbolic.induction import induction, prove
 from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.results.result import DEADLOCK, Verdict
-from ksecheck.model import upcall
 from ksecheck.properties.upcall_lemmas import lemmas
 
 
 def _lemmas(config: str):
-    return lemmas(upcall.FAMILY.config(config).constants)
+    return lemmas(registry.UPCALL.config(config).constants)
 
 
 @pytest.mark.parametrize("config", ["tiny", "small"])
 def test_every_lemma_holds_on_every_reachable_state(config):
-    model = upcall.FAMILY.instantiate(config)
+    model = registry.UPCALL.instantiate(config)
     checked = dataclasses.replace(model, properties=tuple(_lemmas(config)))
     result = explore(checked)
     assert result.stats.complete
@@ -45,7 +45,7 @@ def test_every_lemma_is_documented():
 
 
 def _assert_proved(result, config):
-    model = upcall.FAMILY.instantiate(config)
+    model = registry.UPCALL.instantiate(config)
     expected = [p.name for p in model.properties if p.kind == "always"] + [DEADLOCK]
     expected += [lemma.name for lemma in _lemmas(config)]
     assert [g.name for g in result.properties] == expected
@@ -56,7 +56,7 @@ def _assert_proved(result, config):
 
 
 def test_the_complete_proof_on_small():
-    model = upcall.FAMILY.instantiate("small")
+    model = registry.UPCALL.instantiate("small")
     result = prove(model, lemmas=_lemmas("small"))
     _assert_proved(result, "small")
     # one init query per goal, one query per (action, goal): 21 actions, 11 + 19 goals
@@ -65,12 +65,12 @@ def test_the_complete_proof_on_small():
 
 @pytest.mark.slow
 def test_the_complete_proof_on_medium():
-    model = upcall.FAMILY.instantiate("medium")
+    model = registry.UPCALL.instantiate("medium")
     _assert_proved(prove(model, lemmas=_lemmas("medium")), "medium")
 
 
 def test_without_the_lemmas_the_invariants_are_not_inductive():
-    model = upcall.FAMILY.instantiate("tiny")
+    model = registry.UPCALL.instantiate("tiny")
     result = induction(model)
     assert len(result.ctis) > 5
     assert all(g.verdict is Verdict.UNKNOWN for g in result.properties)  # unproved, not refuted
@@ -83,7 +83,7 @@ def test_without_the_lemmas_the_invariants_are_not_inductive():
 
 def test_removing_a_lemma_brings_its_cti_back():
     """lemma_a_upcall_stays is the EDEADLK count that kse_exit's check keeps."""
-    model = upcall.FAMILY.instantiate("small")
+    model = registry.UPCALL.instantiate("small")
     rest = [lemma for lemma in _lemmas("small") if lemma.name != "lemma_a_upcall_stays"]
     result = induction(model, lemmas=rest)
     assert [q.name for q in result.queries if q.verdict is not Verdict.HOLDS] == [
@@ -98,13 +98,13 @@ def test_removing_a_lemma_brings_its_cti_back():
 @pytest.mark.slow
 @pytest.mark.parametrize("dropped", [lemma.name for lemma in _lemmas("small")])
 def test_every_lemma_is_needed(dropped):
-    model = upcall.FAMILY.instantiate("small")
+    model = registry.UPCALL.instantiate("small")
     rest = [lemma for lemma in _lemmas("small") if lemma.name != dropped]
     assert prove(model, lemmas=rest).ctis
 
 
 def test_a_bug_variant_is_not_proved():
-    model = upcall.FAMILY.instantiate("tiny", ["keep_td_mailbox"])
+    model = registry.UPCALL.instantiate("tiny", ["keep_td_mailbox"])
     result = prove(model, goals(model, ["mailbox_in_one_place"]), _lemmas("tiny"))
     assert result.get("mailbox_in_one_place").verdict is not Verdict.HOLDS
 

@@ -15,7 +15,8 @@ import pytest
 from ksecheck.checker.results.result import Verdict
 from ksecheck.checker.results.text import format_cti, render
 from ksecheck.checker.symbolic.relational import check, prove
-from ksecheck.model.upcall import FAMILY, LOC_NO_LIMIT, NO_RESERVE, PANIC
+from ksecheck.model.upcall import LOC_NO_LIMIT, NO_RESERVE, PANIC
+from ksecheck.registry import UPCALL as FAMILY
 from ksecheck.model.upcall_relational import (
     LOC_NAMES,
     PANIC_NAMES,

@@ -12,9 +12,10 @@ from collections import deque
 import pytest
 
 from ksecheck.checker import NONE, ModelError, bit
-from ksecheck.model.upcall import (ALLOC_ENTER, ALLOC_RET, DONE, FAMILY, FREE, HAS_OWNER, KCREATE,
-                          KERNEL, KEXIT, LOC, NO_OWNER, NO_PANIC, NO_RESERVE, PARKED, RET, RUNQ,
-                          SINGLE, SLEEP, SPARE, USER, VARIANTS, ZOMBIE, build)
+from ksecheck.model.upcall import (ALLOC_ENTER, ALLOC_RET, DONE, FREE, HAS_OWNER, KCREATE,
+                                   KERNEL, KEXIT, LOC, NO_OWNER, NO_PANIC, NO_RESERVE, PARKED, RET,
+                                   RUNQ, SINGLE, SLEEP, SPARE, USER, VARIANTS, ZOMBIE)
+from ksecheck.registry import UPCALL as FAMILY
 
 from .states import edit, enabled, holds, play, read, step
 
@@ -33,7 +34,7 @@ STEPS = ["switch_in", "switch_out", "take_completed", "syscall", "alloc_spare", 
 
 @pytest.fixture(scope="module")
 def m():
-    return build(SMALL)
+    return FAMILY.model(SMALL)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def s0(m):
 
 
 def variant(name, consts=SMALL):
-    return build(consts, frozenset({name}))
+    return FAMILY.model(consts, frozenset({name}))
 
 
 def enabled_labels(m, s, name):
@@ -103,9 +104,9 @@ def test_family_configs_and_variants():
 
 def test_unknown_variant_is_rejected():
     with pytest.raises(ModelError, match="unknown variant"):
-        build(SMALL, frozenset({"no_such_bug"}))
+        FAMILY.model(SMALL, frozenset({"no_such_bug"}))
     with pytest.raises(ModelError, match="NCPU, T, U, M"):
-        build({"NCPU": 2, "T": 3, "U": 2})
+        FAMILY.model({"NCPU": 2, "T": 3, "U": 2})
 
 
 # -- UTS steps ---------------------------------------------------------------
@@ -518,7 +519,7 @@ def test_invariant_broken(m, s0, name, changes):
 
 
 def test_upcall_limit_broken():
-    tiny = build(dict(FAMILY.config("tiny").constants) | {"U": 2})
+    tiny = FAMILY.model(dict(FAMILY.config("tiny").constants) | {"U": 2})
     s = edit(tiny, tiny.initial_states[0], linked={1: True}, owner={1: 1}, loc={1: PARKED},
              upcall={1: 1})
     assert not holds(tiny, "upcall_limit", s) and holds(tiny, "upcall_has_owner", s)

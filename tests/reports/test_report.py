@@ -13,7 +13,7 @@ import pytest
 
 import ksecheck.reports
 from ksecheck.checker.regress import load
-from ksecheck.model.registry import PINNED, catalogue
+from ksecheck.registry import PINNED, catalogue
 from ksecheck.cli import report as cli
 from ksecheck.reports import generate
 from ksecheck.reports.build import collect, kse_families

@@ -6,7 +6,7 @@ import networkx as nx
 import pytest
 
 from ksecheck.checker.explicit.search import explore
-from ksecheck.model.registry import PINNED, catalogue
+from ksecheck.registry import PINNED, catalogue
 from ksecheck.checker.explicit.graph import reachable
 from ksecheck.reports import graph, svg
 
@@ -18,7 +18,6 @@ PINNED_RUNS = json.loads(PINNED.read_text())["runs"]
 def counterexample(config, variant, prop):
     fam, cfg = CAT.resolve(None, config)
     model = fam.instantiate(cfg, [variant])
-    meta = {"config": config, "variants": [variant], "constants": dict(cfg.constants)}
     result = explore(model)
     return model, result, result.get(prop)
 
