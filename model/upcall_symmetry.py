@@ -46,7 +46,7 @@ upcall slot lies below a linked one") read the slot order, which the
 lowest-first allocation makes a record of history; under reduction they are
 reported NOT CHECKED. Liveness is not checked under reduction.
 
-``tests/checker/test_symmetry.py`` checks, on every reachable state of
+``tests/checker/explicit/test_symmetry.py`` checks, on every reachable state of
 ``tiny`` and ``small`` (and each bug variant on ``tiny``), that
 successors commute with random group elements, that the invariant
 properties are invariant, and that the canonical form is the same for every

@@ -18,7 +18,7 @@ program counter, which is the same in every state (the loop's head). So
 SPIN's distinct states are exactly ksecheck's, and ``stored + matched`` is
 ksecheck's transitions + 1 (the initial state is stored without a
 transition); ``benchmarks/side_by_side.py`` and
-``tests/checker/test_spin_counts.py`` check both.
+``tests/checker/explicit/test_spin_counts.py`` check both.
 
 Every invariant (``always`` property, as the disjunction of its traced true
 paths) is the negated guard of an ``assert(false)`` in a second process,

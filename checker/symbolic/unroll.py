@@ -19,7 +19,7 @@ circuit built from the same traced paths:
 
 The paths of one instance form a decision tree (:mod:`checker.core.decisions`),
 so exactly one path of an enabled instance applies; the circuit has the successors of the relational form, a claim
-``tests/checker/test_unroll.py`` checks state by state.
+``tests/checker/symbolic/test_unroll.py`` checks state by state.
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ tmp1): 1 initial; 2 with one thread read; 1 with both read; 2 with one done
 and the other not started; 2 with one done and the other having read 0
 before the write; 2 with one done and the other having read 1 after it;
 1 with both done and x = 1 (the lost update); 2 with both done and x = 2:
-13 states, depth 4 (see ``tests/checker/test_examples.py`` for the enumeration). The invariant
+13 states, depth 4 (see ``tests/model/test_examples.py`` for the enumeration). The invariant
 ``x = 2 when both are done`` fails: read(t0), read(t1), write(t0), write(t1)
 is the shortest counterexample (4 steps).
 """

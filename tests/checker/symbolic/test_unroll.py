@@ -14,7 +14,7 @@ from ksecheck.checker.symbolic.goals import goals
 from ksecheck.checker.symbolic.unroll import Unrolling, slot_width
 from ksecheck.model.examples import increment
 from tests.checker.systems import naive_mutex
-from tests.checker.test_z3enc import all_values, bfs_edges, random_states, random_walk_edges
+from tests.checker.symbolic.test_z3enc import all_values, bfs_edges, random_states, random_walk_edges
 
 
 _ONE_STEP: dict = {}

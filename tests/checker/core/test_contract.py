@@ -11,7 +11,7 @@ from ksecheck.checker.explicit.search import explore
 ENGINES = ("compiled", "interpreted")
 """The engines that expand one state at a time."""
 
-from .systems import SRC, one_var
+from tests.checker.systems import SRC, one_var
 
 
 def _inc(s):

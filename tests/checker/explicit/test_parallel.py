@@ -19,9 +19,9 @@ from ksecheck.checker.results.result import Verdict
 from ksecheck.registry import catalogue
 from ksecheck.model.upcall_symmetry import symmetry
 
-from . import systems
-from .test_explore import digraphs
-from .test_vector import copy_out_of_domain
+from tests.checker import systems
+from tests.checker.explicit.test_explore import digraphs
+from tests.checker.explicit.test_vector import copy_out_of_domain
 
 FAMILY = catalogue().family("upcall")
 

@@ -15,7 +15,7 @@ ENGINES = ("compiled", "interpreted")
 from ksecheck.checker.results.result import DEADLOCK, Verdict
 from ksecheck.model.examples import increment
 
-from . import systems
+from tests.checker import systems
 
 
 @pytest.fixture(params=ENGINES)

@@ -20,8 +20,8 @@ from ksecheck.checker.results.result import DEADLOCK, Verdict
 from ksecheck.model.examples import increment
 from ksecheck.registry import PINNED, catalogue
 
-from . import systems
-from .test_explore import digraphs
+from tests.checker import systems
+from tests.checker.explicit.test_explore import digraphs
 
 CATALOGUE = catalogue()
 PINNED_RUNS = regress.load(PINNED)
