@@ -2,7 +2,7 @@
 
 For each case (``CONFIG+VARIANT:GOAL`` in ``--cases``) BMC looks for the
 goal's shortest counterexample from the initial state, once per unrolling
-of :data:`checker.unroll.UNROLLINGS` in ``--unrollings``, up to the length
+of :data:`checker.symbolic.unroll.UNROLLINGS` in ``--unrollings``, up to the length
 pinned in ``model/pinned.json``. Rows: the verdict and length found, the
 solver seconds summed over every depth, the slowest query's seconds, and
 the ratio to the first unrolling. ``--timeout`` bounds each query (a

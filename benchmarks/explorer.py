@@ -1,7 +1,7 @@
 """Benchmark of the explicit-state explorer: distinct states per second and bytes per state.
 
 The system is ``model.examples.increment`` with N threads (N = --sizes), explored
-to completion by :func:`checker.explore.explore` with each engine (compiled and
+to completion by :func:`checker.explicit.search.explore` with each engine (compiled and
 interpreted) side by side. Every measurement runs in a fresh Python process so
 that one run's heap does not flatter the next one's memory figures.
 

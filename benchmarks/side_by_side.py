@@ -4,10 +4,10 @@ For each configuration (``--configs``), every engine (``--engines``) explores
 the whole state space of the correct ``upcall`` model, one after the other,
 each in its own process:
 
-* ``explore``: :func:`checker.explore.explore` (compiled successor function);
-* ``vector``: :func:`checker.vector.explore_vector`;
+* ``explore``: :func:`checker.explicit.search.explore` (compiled successor function);
+* ``vector``: :func:`checker.explicit.search.explore`;
 * ``vector-N`` (``vector-2``, ...): the same with ``workers=N`` processes
-  (:mod:`checker.parallel`); its peak RSS is the parent's peak plus each
+  (:mod:`checker.explicit.parallel`); its peak RSS is the parent's peak plus each
   worker's growth after it was forked (``stats.peak_rss_bytes``);
 * ``spin-dfs`` / ``spin-bfs``: SPIN on the Promela that
   ``benchmarks/spin/promela.py`` generates from the model's traced paths,

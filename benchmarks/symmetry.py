@@ -5,7 +5,7 @@ correct ``upcall`` model with the symmetry of ``model/upcall_symmetry.py``
 (threads, upcalls and mailboxes interchangeable), and, for the
 configurations in ``--full``, also without it, each run in its own
 process, once per number of worker processes in ``--workers`` (the
-vector engine over several processes, :mod:`checker.parallel`; same
+vector engine over several processes, :mod:`checker.explicit.parallel`; same
 counts, so only the seconds and the memory differ; peak RSS is then the
 parent's plus each worker's growth after it was forked). Rows: distinct states (representatives with reduction),
 transitions, depth (of the quotient graph: smaller, since a state's orbit

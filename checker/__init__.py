@@ -1,7 +1,8 @@
-"""ksecheck's general model checker: contract, explicit search, traces.
+"""ksecheck's general model checker; this package exports the contract a model is written against.
 
-Start with :mod:`checker.contract` (what a model gives), then
-:mod:`checker.explore` (breadth-first search) and :mod:`checker.trace`.
+Start with :mod:`checker.core.contract` (what a model gives), then
+:mod:`checker.explicit.search` (the search) and :mod:`checker.results.result`
+(what every engine returns); ARCHITECTURE.md maps the rest.
 """
 from .core.contract import KINDS, Action, Instance, Model, Param, Property
 from .core.domains import NONE, Bool, Domain, Enum, Ref, Set, bit, has

@@ -14,7 +14,7 @@ is decision 15 of :mod:`model.upcall`; the check itself is step 22 there.
 The action ``thrwait`` firing shows that its situation arises. The liveness
 property then counts ``thrwait`` among the weakly fair kernel steps.
 
-Absence of deadlock is built into the checker (``checker.result.DEADLOCK``).
+Absence of deadlock is built into the checker (``checker.results.result.DEADLOCK``).
 Every predicate is a pure function of a state view, written in the model's
 style (no Python sets, ``len`` or indexing by computed values) so that
 symbolic engines can trace it. Inside

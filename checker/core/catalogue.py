@@ -1,6 +1,6 @@
 """Families of models: named configurations and bug variants of one system.
 
-A :class:`Family` builds a :class:`~checker.contract.Model` from the
+A :class:`Family` builds a :class:`~checker.core.contract.Model` from the
 constants of a :class:`Config` and the set of enabled variant switches. A
 :class:`Catalogue` holds families and resolves the names a user types.
 """

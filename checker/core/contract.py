@@ -1,6 +1,6 @@
 """The contract a transition system is written against.
 
-A :class:`Model` gives a state :class:`~checker.schema.Schema`, one or more
+A :class:`Model` gives a state :class:`~checker.core.schema.Schema`, one or more
 initial states, named parameterised :class:`Action` s (a guard and an effect
 each), :class:`Property` s, and optional ``terminal`` and ``at_bound``
 predicates. Everything is checked when the model is built, so a malformed
@@ -134,7 +134,7 @@ class Model:
 
     def __post_init__(self) -> None:
         if not isinstance(self.schema, Schema):
-            raise ModelError(f"model {self.name}: schema must be a checker.schema.Schema")
+            raise ModelError(f"model {self.name}: schema must be a checker.core.schema.Schema")
         self.actions = tuple(self.actions)
         self.properties = tuple(self.properties)
         for a in self.actions:

@@ -90,7 +90,7 @@ class Schema:
             raise ModelError(f"state variable(s) {sorted(dup)} declared twice: give each a unique name")
         for v in variables:
             if not isinstance(v.domain, Domain):
-                raise ModelError(f"variable {v.name}: domain must be a checker.domains.Domain")
+                raise ModelError(f"variable {v.name}: domain must be a checker.core.domains.Domain")
             if not v.name.isidentifier() or v.name.startswith("_"):
                 raise ModelError(f"variable name {v.name!r} must be an identifier not starting with _")
         self.variables = tuple(variables)

@@ -1,6 +1,6 @@
 """States packed into 64-bit words, and a set of packed states, over numpy arrays.
 
-:class:`Layout` gives every slot of a :class:`~checker.schema.Schema` a bit
+:class:`Layout` gives every slot of a :class:`~checker.core.schema.Schema` a bit
 field in one of a few ``uint64`` words: ``value - domain.lo`` in
 ``(hi - lo).bit_length()`` bits, first fit in slot order, never straddling
 two words. Word 0 keeps its top bit clear, so an all-ones word 0 never

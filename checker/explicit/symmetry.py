@@ -3,8 +3,8 @@
 A model whose slots of some kind (threads, upcalls, mailboxes) are
 interchangeable declares them as :class:`Entity` s of a :class:`Symmetry`:
 the array variables indexed by the entity, the variables whose values
-refer to one of its slots (:class:`~checker.domains.Ref`) and those that
-hold sets of its slots (:class:`~checker.domains.Set`). A permutation of
+refer to one of its slots (:class:`~checker.core.domains.Ref`) and those that
+hold sets of its slots (:class:`~checker.core.domains.Set`). A permutation of
 the entity's slots moves the arrays' elements, renames the references and
 maps the sets' bits, all consistently; the group is the product of the
 entities' full permutation groups.

@@ -1,6 +1,6 @@
 """Check results as JUnit XML, the test-report format CI systems display.
 
-One ``<testsuite>`` per :class:`~checker.result.Result`, one
+One ``<testsuite>`` per :class:`~checker.results.result.Result`, one
 ``<testcase>`` per property. The classname is ``model.config`` (with
 ``+variant`` for each variant switched on) and the name is the property.
 Verdicts map as follows:

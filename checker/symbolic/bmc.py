@@ -1,7 +1,7 @@
 """Bounded model checking over the Z3 encoding derived from the model.
 
 :func:`bmc` unrolls the steps from the initial states one at a time, as a
-circuit (:mod:`checker.unroll`; one incremental solver, each query scoped
+circuit (:mod:`checker.symbolic.unroll`; one incremental solver, each query scoped
 with push/pop) and asks, at every depth ``k``, whether some state reachable
 in exactly ``k`` steps breaks a goal. The first ``k`` that answers is the
 length of a shortest counterexample, the same length breadth-first search
@@ -9,7 +9,7 @@ finds. A satisfying
 assignment is never believed as it stands: its states are evaluated to
 concrete tuples, each consecutive pair is matched to the instance whose
 concrete application (:meth:`Model.apply`) produces it, and the resulting
-:class:`~checker.trace.Trace` is replayed before it is returned.
+:class:`~checker.results.trace.Trace` is replayed before it is returned.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def bmc(model: Model, depth: int, goals: Sequence[Goal] | None = None, *,
     With ``after`` (a trace of the model), the search starts from its final
     state: each counterexample is the trace followed by a shortest
     continuation of at most ``depth`` steps. ``unrolling`` names the form of
-    the steps (:data:`checker.unroll.UNROLLINGS`): the circuit, or the
+    the steps (:data:`checker.symbolic.unroll.UNROLLINGS`): the circuit, or the
     relation the one-step engines use; both give the same answers.
     """
     if depth < 0:

@@ -23,8 +23,8 @@ all move on (``F_i = F_{i+1}``), ``F_i`` is an inductive invariant that
 implies the goal: the goal HOLDS in every reachable state. With neither a
 counterexample nor a proof by frontier ``depth``, the goal is INCOMPLETE, as
 in BMC. Counterexamples are concrete states joined by
-:func:`checker.bmc.concrete_path` and replayed; a solver that gives up makes
-the goal UNKNOWN. One :class:`~checker.proof.Query` per frontier reports the
+:func:`checker.symbolic.bmc.concrete_path` and replayed; a solver that gives up makes
+the goal UNKNOWN. One :class:`~checker.symbolic.goals.Query` per frontier reports the
 solver calls it took and their time.
 """
 from __future__ import annotations

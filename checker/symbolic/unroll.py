@@ -1,6 +1,6 @@
 """The transition relation as a circuit, for deep unrollings (bounded model checking).
 
-:func:`checker.z3enc.trans` is a relation: a disjunction, over every path of
+:func:`checker.symbolic.z3enc.trans` is a relation: a disjunction, over every path of
 every instance, of the path's conditions and one equation per slot. It is
 the natural form for one-step questions (induction, PDR), but unrolled 20
 times it asks the solver to rediscover, at every step, that every slot but
@@ -8,11 +8,11 @@ a few keeps its value. :class:`Unrolling` states the same steps as a
 circuit built from the same traced paths:
 
 * each state is one bit-vector per slot, no wider than its domain needs
-  (a flag is one bit); formulas of :mod:`checker.z3enc` read it through a
+  (a flag is one bit); formulas of :mod:`checker.symbolic.z3enc` read it through a
   sign- or zero-extended view at the encoding's width;
 * each step has one *instance index*: instance ``a`` is chosen when it
   equals ``a``, and the chosen instance must be enabled on a path that does
-  not raise (:func:`checker.z3enc.errors` covers the others);
+  not raise (:func:`checker.symbolic.z3enc.errors` covers the others);
 * each slot's next value is an if-then-else over the instances that may
   write it (the instance's decision tree picks the path), ending in the
   slot's old value: a slot no instance writes costs nothing.
@@ -120,7 +120,7 @@ class Unrolling:
 
 
 class Relation:
-    """The same interface over :func:`checker.z3enc.trans` (the relational form), for comparison."""
+    """The same interface over :func:`checker.symbolic.z3enc.trans` (the relational form), for comparison."""
 
     def __init__(self, model: Model, ctx: z3.Context):
         self.model, self.ctx = model, ctx
@@ -139,4 +139,4 @@ class Relation:
 
 
 UNROLLINGS = {"circuit": Unrolling, "relation": Relation}
-"""The unrollings :func:`checker.bmc.bmc` can use, by name (``circuit`` is the default)."""
+"""The unrollings :func:`checker.symbolic.bmc.bmc` can use, by name (``circuit`` is the default)."""

@@ -444,7 +444,7 @@ def test_kse_owner_consistent_predicate(m, s0):
 # -- whole-model checks on loan-tiny ------------------------------------------
 
 def bfs(m):
-    """Every reachable state of ``m`` with its parent edge (a stand-in for checker.explore)."""
+    """Every reachable state of ``m`` with its parent edge (a stand-in for checker.explicit.search)."""
     parent = {s: None for s in m.initial_states}
     frontier = list(m.initial_states)
     while frontier:

@@ -228,12 +228,12 @@ def test_schema_variable_names_must_be_identifiers(name):
 
 
 def test_schema_domain_must_be_a_domain():
-    with pytest.raises(ModelError, match="domain must be a checker.domains.Domain"):
+    with pytest.raises(ModelError, match="domain must be a checker.core.domains.Domain"):
         Schema(Var("x", range(3)))
 
 
 def test_model_schema_must_be_a_schema():
-    with pytest.raises(ModelError, match="schema must be a checker.schema.Schema"):
+    with pytest.raises(ModelError, match="schema must be a checker.core.schema.Schema"):
         Model("m", [Var("x", Bool())], lambda s: None, [])
 
 

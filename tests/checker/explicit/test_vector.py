@@ -2,7 +2,7 @@
 
 Same states, transitions, depth, dead-end classification, action counts,
 verdicts and traces (label for label, state for state) as
-:func:`checker.explore.explore`, on the hand-counted systems, the
+:func:`checker.explicit.search.explore`, on the hand-counted systems, the
 increment, kstack and KSE models, random graphs, every bug variant, and
 under every kind of limit. The pinned numbers of ``model/pinned.json``
 (measured with the explicit search) are re-measured with this engine.
