@@ -288,22 +288,11 @@ class FiniteInstance:
         return s, elems, ground
 
     def _cells(self, elems, sym: Symbol):
-        doms = []
-        for a in sym.args:
-            if a == z3.BoolSort():
-                doms.append([(False, z3.BoolVal(False)), (True, z3.BoolVal(True))])
-            elif a.name() in self.system.enums:
-                doms.append(list(enumerate(self.system.enums[a.name()])))
-            else:
-                doms.append(list(enumerate(elems[a.name()])))
-        return itertools.product(*doms)
+        """Every argument tuple of ``sym``: pairs (index of the value, the value as a term)."""
+        return itertools.product(*(list(enumerate(self.system.values(a, elems))) for a in sym.args))
 
     def _z3_value(self, elems, sort, v):
-        if sort == z3.BoolSort():
-            return z3.BoolVal(bool(v))
-        if sort.name() in self.system.enums:
-            return self.system.enums[sort.name()][v]
-        return elems[sort.name()][v]
+        return self.system.values(sort, elems)[int(v)]
 
     def _assert_symbol(self, s, elems, decl, sym, value) -> None:
         for combo in self._cells(elems, sym):

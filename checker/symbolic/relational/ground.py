@@ -58,11 +58,7 @@ class Grounder:
 
     def values(self, sort: z3.SortRef) -> list[z3.ExprRef]:
         """The values a bounded structure gives ``sort``: truth values, enum values, elements."""
-        if sort == z3.BoolSort():
-            return [z3.BoolVal(False), z3.BoolVal(True)]
-        if sort.name() in self.system.enums:
-            return list(self.system.enums[sort.name()])
-        return self.elems[sort.name()]
+        return self.system.values(sort, self.elems)
 
     def within(self, term: z3.ExprRef) -> z3.BoolRef:
         """``term`` is one of its sort's named elements."""

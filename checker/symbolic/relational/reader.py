@@ -62,11 +62,8 @@ class _Reader:
                                        rigid)
 
     def domain(self, sort: z3.SortRef) -> list[z3.ExprRef]:
-        if sort == z3.BoolSort():
-            return [z3.BoolVal(False), z3.BoolVal(True)]
-        if sort.name() in self.system.enums:
-            return list(self.system.enums[sort.name()])
-        return self.universe[sort.name()]
+        """The values of ``sort`` in the model's structure."""
+        return self.system.values(sort, self.universe)
 
     def value(self, e: z3.ExprRef, sort: z3.SortRef):
         """The element, enum index or truth value of ``e``; a :class:`_Formula` when Z3 gives a

@@ -157,6 +157,15 @@ class System:
         """The immutable symbols, in declaration order."""
         return [s for s in self.symbols.values() if not s.mutable]
 
+    def values(self, sort: z3.SortRef, elements: Mapping[str, Sequence[z3.ExprRef]]) -> list[z3.ExprRef]:
+        """The values of ``sort`` in a finite structure: the truth values, an enum's values, or
+        ``elements[sort name]`` for an uninterpreted sort."""
+        if sort == z3.BoolSort():
+            return [z3.BoolVal(False), z3.BoolVal(True)]
+        if sort.name() in self.enums:
+            return list(self.enums[sort.name()])
+        return list(elements[sort.name()])
+
     def symbol(self, ref: str | z3.FuncDeclRef | z3.ExprRef) -> Symbol:
         """The symbol named ``ref`` (a name, a declaration, or a constant)."""
         if isinstance(ref, z3.ExprRef):
