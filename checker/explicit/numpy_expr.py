@@ -13,7 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..core.expr import Binary, Const, Emitter, Expr, Ite, Slot, Unary, binary_interval, emit
+from ..core.expr import (COMPARISONS, Binary, Const, Emitter, Expr, Ite, Slot, Unary,
+                         binary_interval, emit)
 from ..errors import ModelError
 from .pack import Layout, int_dtype
 
@@ -92,7 +93,7 @@ class ExprCompiler(Emitter[Code]):
 
     def binary(self, e: Binary, a: Code, b: Code) -> Code:
         op = e.op
-        if op in ("==", "!=", "<", "<=", ">", ">="):
+        if op in COMPARISONS:
             if a.bool and b.bool:
                 return Code(f"({a.src} {op} {b.src})", 0, 1, True)
             dt = int_dtype(min(a.lo, b.lo), max(a.hi, b.hi))
