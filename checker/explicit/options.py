@@ -52,6 +52,8 @@ class Options:
     leaves ``eventually`` properties NOT CHECKED. ``on_progress`` is called with a
     :class:`Progress` at most every ``progress_every`` seconds; ``chunk`` is how
     many frontier states an engine expands at once (its own default if None).
+    ``cancelled()``, asked between chunks, ends the search early when it says
+    True (an interrupt): the result is then INCOMPLETE, as at a limit.
     """
 
     limits: Limits = Limits()
@@ -64,6 +66,7 @@ class Options:
     on_progress: Callable[[Progress], None] | None = None
     progress_every: float = 3.0
     chunk: int | None = None
+    cancelled: Callable[[], bool] | None = None
 
     def __post_init__(self):
         if self.engine not in ENGINES:

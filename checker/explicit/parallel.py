@@ -30,6 +30,7 @@ import fcntl
 import multiprocessing
 import os
 import resource
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -232,6 +233,7 @@ def _serve(engine: ParallelEngine, w: int, n: int, conn: Connection, outs: dict,
            drop: tuple[list[Connection], list[int]]) -> None:
     """A worker process's main loop: run the parent's commands until ``stop``. ``outs`` and
     ``ins`` are the pipes to and from the other workers; ``drop`` the ends it closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the search ends
     for c in drop[0]:
         c.close()
     for fd in drop[1]:

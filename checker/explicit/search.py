@@ -202,6 +202,9 @@ class Search:
                 if deadline is not None and now > deadline:
                     stop = f"time limit {limits.timeout:g}s"
                     break
+                if options.cancelled is not None and options.cancelled():
+                    stop = "interrupt"
+                    break
                 queued = size - min(lo + e.chunk, size) + level_n
                 if options.on_progress and queued and now - last_report >= options.progress_every:
                     last_report = now

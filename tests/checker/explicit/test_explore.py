@@ -512,3 +512,15 @@ def test_search_is_silent_otherwise(capfd):
     explore(systems.ring(3000))
     assert calls == []
     assert capfd.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("engine", ["compiled", "vector"])
+def test_a_cancelled_search_stops_between_chunks_and_says_so(engine):
+    asked = []
+
+    def cancelled():
+        asked.append(1)
+        return len(asked) > 3
+    r = explore(systems.ring(5000), Options(engine=engine, chunk=1, cancelled=cancelled))
+    assert not r.stats.complete and r.stats.stopped_by == "interrupt"
+    assert 1 < r.stats.states < 5000 and r.outcome is Verdict.INCOMPLETE
