@@ -18,7 +18,8 @@ from .core.catalogue import Catalogue
 from .errors import UsageError
 from .explicit.options import Options
 from .explicit.search import explore
-from .results.result import DEADLOCK
+from .results.files import read_json, whole_number, write_atomic
+from .results.result import DEADLOCK, Verdict
 
 SCHEMA = "ksecheck-pinned/1"
 
@@ -82,20 +83,61 @@ def variant_stop(model, expected: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def load(path: Path) -> dict[str, Any]:
-    """The pinned file's runs, keyed by :attr:`Run.key`."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"cannot read pinned numbers from {path}: {exc}") from None
-    if data.get("schema") != SCHEMA:
+    """The pinned file's runs, keyed by :attr:`Run.key`; UsageError naming the first field
+    that is not as :func:`save` writes it."""
+    data = read_json(path, f"a pinned-numbers file ({SCHEMA})", UsageError)
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise UsageError(f"{path} is not a pinned-numbers file (schema {SCHEMA})")
-    return data["runs"]
+    runs = data.get("runs")
+    if not isinstance(runs, dict):
+        raise UsageError(f"{path}: \"runs\" must be an object {{run: numbers}}")
+    for key, run in runs.items():
+        problem = _malformed(run)
+        if problem:
+            raise UsageError(f"{path}: run {key!r}: {problem}")
+    return runs
+
+
+def _malformed(run: Any) -> str:
+    """What is wrong with one pinned run, or ""."""
+    if not isinstance(run, dict):
+        return "must be an object {\"model\": ..., \"verdicts\": {...}, ...}"
+    unknown = sorted(set(run) - set(FIELDS))
+    if unknown:
+        return f"unknown field {unknown[0]!r}; fields are {', '.join(FIELDS)}"
+    missing = [name for name in ("model", "verdicts") if name not in run]
+    if missing:
+        return f"no \"{missing[0]}\""
+    for name, value in run.items():
+        fits, what = FIELDS[name]
+        if not fits(value):
+            return f"\"{name}\" must be {what}"
+    return ""
+
+
+def _count(value: Any) -> bool:
+    return whole_number(value) and value >= 0
+
+
+_VERDICTS = [v.value for v in Verdict]
+FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "model": (lambda v: isinstance(v, str), "a name"),
+    "variant": (lambda v: isinstance(v, str), "a name"),
+    "states": (_count, "a whole number"),
+    "transitions": (_count, "a whole number"),
+    "depth": (_count, "a whole number"),
+    "verdicts": (lambda v: isinstance(v, dict) and all(x in _VERDICTS for x in v.values()),
+                 "an object {property: verdict}, each verdict one of " + ", ".join(_VERDICTS)),
+    "lengths": (lambda v: isinstance(v, dict) and all(_count(x) for x in v.values()),
+                "an object {property: whole number}")}
+"""The fields of a pinned run: a test of each one's value and what it must be."""
 
 
 def save(path: Path, pinned: dict[str, Any]) -> None:
-    """Write the pinned numbers, sorted so that diffs are readable."""
-    Path(path).write_text(json.dumps({"schema": SCHEMA, "runs": pinned}, indent=1,
-                                     sort_keys=True) + "\n")
+    """Write the pinned numbers, sorted so that diffs are readable; all at once, so that
+    the old file stays whole if writing fails."""
+    write_atomic(path, json.dumps({"schema": SCHEMA, "runs": pinned}, indent=1,
+                                  sort_keys=True) + "\n")
 
 
 def compare(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..core.contract import Instance, Model
-from ..errors import CheckerBug, TraceError
+from ..core.contract import Instance, Model, Origin
 from ..core.schema import State
+from ..errors import CheckerBug, TraceError
+from .files import read_json, whole_number, write_atomic
 
 FORMAT = "ksecheck-trace/1"
 
@@ -115,46 +116,68 @@ def to_json(trace: Trace) -> dict[str, Any]:
 
 
 def save(trace: Trace, path: str | Path) -> None:
-    """Write the trace as JSON to ``path``."""
-    Path(path).write_text(json.dumps(to_json(trace), indent=1) + "\n")
+    """Write the trace as JSON to ``path``, replacing it all at once."""
+    write_atomic(path, json.dumps(to_json(trace), indent=1) + "\n")
 
 
 def read(path: str | Path) -> dict[str, Any]:
     """Read a saved trace file's JSON; TraceError if it is not one."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise TraceError(f"cannot read trace file {path}: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TraceError(f"{path} is not JSON ({exc}); give a file written by `ksecheck check --save-traces`") from None
+    data = read_json(path, "a file written by `ksecheck check --save-traces`", TraceError)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise TraceError(f"{path} is not a ksecheck trace (expected \"format\": \"{FORMAT}\")")
     return data
 
 
+def origin(data: dict[str, Any]) -> Origin:
+    """Where a saved trace says it comes from: its model (``family``, "" if unnamed),
+    configuration, variants and constants (empty if unsaid); TraceError if malformed."""
+    model, config = data.get("model", ""), data.get("config")
+    if not isinstance(config, str) or not isinstance(model, str):
+        raise TraceError("the trace must name its \"model\" and \"config\" as strings")
+    variants = data.get("variants", [])
+    if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+        raise TraceError("\"variants\" must be a list of names")
+    constants = data.get("constants", {})
+    if not isinstance(constants, dict) or not all(whole_number(v) for v in constants.values()):
+        raise TraceError("\"constants\" must be an object {name: whole number}")
+    return Origin(model, config, tuple(variants), constants)
+
+
 def from_json(model: Model, data: dict[str, Any]) -> Trace:
-    """Rebuild and replay a trace from :func:`to_json` data; TraceError where it stops matching."""
+    """Rebuild and replay a trace from :func:`to_json` data; TraceError where it stops matching.
+
+    Every field is checked for its type; the steps must replay. What the trace
+    claims (that its end violates or reaches ``goal``) is for the caller to check.
+    """
     schema = model.schema
+    raw_steps, loop = data.get("steps"), data.get("loop")
+    if not isinstance(data.get("initial"), dict) or not isinstance(raw_steps, list):
+        raise TraceError("malformed trace: initial state or steps unreadable (need \"initial\": "
+                         "{variable: value} and \"steps\": [...])")
+    kind, goal = data.get("kind", "counterexample"), data.get("goal", "")
+    note = data.get("note", "")
+    if kind not in ("counterexample", "witness"):
+        raise TraceError(f"\"kind\" must be \"counterexample\" or \"witness\"; got {kind!r}")
+    if not isinstance(goal, str) or not isinstance(note, str):
+        raise TraceError("\"goal\" and \"note\" must be strings")
+    if loop is not None and not (whole_number(loop) and 0 <= loop <= len(raw_steps)):
+        raise TraceError(f"\"loop\" must be a step number 0..{len(raw_steps)}; got {loop!r}")
     try:
         initial = schema.parse(data["initial"])
-        raw_steps = list(data["steps"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise TraceError(f"malformed trace: initial state or steps unreadable ({exc})") from None
+    except ValueError as exc:
+        raise TraceError(f"malformed trace: initial state unreadable ({exc})") from None
     if initial not in model.initial_states:
         raise TraceError("the trace's initial state is not an initial state of the model "
                          "(wrong configuration, or the model changed since the trace was saved)")
     steps: list[Step] = []
     state = initial
     for n, raw in enumerate(raw_steps, 1):
-        inst = _instance(model, n, raw)
+        inst, said = _instance(model, n, raw)
         if not model.enabled(inst, state):
             raise TraceError(f"step {n}: {inst.label} is not enabled in the state before it; "
                              "the trace is stale or was edited")
         nxt = model.apply(inst, state)
         got = {name: new for name, _, new in schema.diff(state, nxt)}
-        said = raw.get("changes", {})
-        if not isinstance(said, dict):
-            raise TraceError(f"step {n}: \"changes\" must be an object {{variable: new value}}")
         if got != said:
             bad = sorted(set(got) ^ set(said) | {k for k in got if k in said and got[k] != said[k]})
             k = bad[0]
@@ -162,20 +185,25 @@ def from_json(model: Model, data: dict[str, Any]) -> Trace:
                              f"{k} to {got.get(k, '(nothing)')} but the trace says {said.get(k, '(nothing)')}")
         steps.append(Step(inst, nxt))
         state = nxt
-    loop = data.get("loop")
-    if loop is not None and (not isinstance(loop, int) or not 0 <= loop <= len(steps)):
-        raise TraceError(f"\"loop\" must be a step number 0..{len(steps)}; got {loop!r}")
-    trace = Trace(model, initial, steps, goal=str(data.get("goal", "")),
-                  kind=str(data.get("kind", "counterexample")), loop=loop,
-                  note=str(data.get("note", "")))
+    trace = Trace(model, initial, steps, goal=goal, kind=kind, loop=loop, note=note)
     if loop is not None and trace.states[loop] != trace.final:
         raise TraceError(f"the trace claims to loop back to step {loop}, but its final state differs")
     return trace
 
 
-def _instance(model: Model, n: int, raw: Any) -> Instance:
-    if not isinstance(raw, dict) or "action" not in raw or not isinstance(raw.get("args", {}), dict):
+def _strings(value: Any) -> bool:
+    """Whether a JSON value is an object of strings."""
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def _instance(model: Model, n: int, raw: Any) -> tuple[Instance, dict[str, str]]:
+    """Step ``n``'s instance and the changes it records."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("action"), str) \
+            or not _strings(raw.get("args", {})):
         raise TraceError(f"step {n}: malformed (need {{\"action\": ..., \"args\": {{...}}, \"changes\": {{...}}}})")
+    said = raw.get("changes", {})
+    if not _strings(said):
+        raise TraceError(f"step {n}: \"changes\" must be an object {{variable: new value}}")
     name, args = raw["action"], raw.get("args", {})
     action = next((a for a in model.actions if a.name == name), None)
     if action is None:
@@ -183,8 +211,8 @@ def _instance(model: Model, n: int, raw: Any) -> Instance:
     values = []
     for p in action.params:
         try:
-            values.append(p.domain.parse(str(args[p.name])))
+            values.append(p.domain.parse(args[p.name]))
         except (KeyError, ValueError):
             raise TraceError(f"step {n}: {name} needs parameter {p.name} "
                              f"({p.domain.describe()}); got {args.get(p.name)!r}") from None
-    return Instance(action, tuple(values))
+    return Instance(action, tuple(values)), said

@@ -206,7 +206,7 @@ def test_replay_of_a_file_that_is_not_json_exits_2(capsys, tmp_path, text):
 
 def test_replay_of_a_missing_file_exits_2(capsys, tmp_path):
     code, _, err = run(capsys, "replay", str(tmp_path / "nope.json"))
-    assert code == 2 and "cannot read trace file" in one_line_error(err)
+    assert code == 2 and "nope.json: No such file or directory" in one_line_error(err)
 
 
 def test_replay_with_a_model_that_is_not_a_name_exits_2(capsys, tmp_path, saved):
