@@ -26,6 +26,12 @@ def styler(colour: bool):
     return lambda text, role: f"\x1b[{_COLOURS[role]}m{text}\x1b[0m" if role in _COLOURS else text
 
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control and other unprintable characters escaped
+    (``\\x1b``, ``\\n``), so that a name read from a file cannot steer the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def verdict_role(v: Verdict) -> str:
     """The colour role of a verdict."""
     return "good" if v.ok else "bad" if v.failed else "warn"
@@ -101,8 +107,7 @@ def format_trace(trace: Trace, *, style=lambda text, role: text) -> str:
     ``old``, ``new`` and ``bad``.
     """
     model, schema = trace.model, trace.model.schema
-    what = "Counterexample to" if trace.kind == "counterexample" else "Witness for"
-    lines = [style(f"{what} {trace.goal} ({len(trace)} steps)", "title"), "  initial state:"]
+    lines = [style(_title(trace), "title"), "  initial state:"]
     lines += [f"    {line}" for line in format_state(model, trace.initial)]
     prev = trace.initial
     width = max((len(n) for n in schema.slot_names), default=0)
@@ -119,13 +124,18 @@ def format_trace(trace: Trace, *, style=lambda text, role: text) -> str:
         back = f"back to the state after step {trace.loop}" if trace.loop else "back to the initial state"
         if trace.loop == len(trace.steps):
             back = "no step is enabled: it stays here forever"
-        lines.append("  " + style(f"-- {back}; {trace.goal} never happens", "bad"))
+        lines.append("  " + style(f"-- {back}; {printable(trace.goal)} never happens", "bad"))
         if trace.note:
-            lines.append("  " + trace.note)
+            lines.append("  " + printable(trace.note))
     elif trace.kind == "counterexample":
-        broken = trace.broken_at_end() or [trace.goal]
+        broken = trace.broken_at_end() or [printable(trace.goal)]
         lines.append("  " + style("violated in the final state: " + ", ".join(broken), "bad"))
     return "\n".join(lines)
+
+
+def _title(trace: Trace) -> str:
+    what = "Counterexample to" if trace.kind == "counterexample" else "Witness for"
+    return f"{what} {printable(trace.goal)} ({len(trace)} steps)"
 
 
 def trace_rows(trace: Trace) -> list[tuple[str, str, str, str, str, str]]:
@@ -155,10 +165,12 @@ def trace_ending(trace: Trace) -> str:
             back = f"steps {trace.loop + 1}-{len(trace.steps)} repeat forever"
         else:
             back = "the whole trace repeats forever"
-        return f"{back}; {trace.goal} never happens" + (f" ({trace.note})" if trace.note else "")
+        return (f"{back}; {printable(trace.goal)} never happens"
+                + (f" ({printable(trace.note)})" if trace.note else ""))
     if trace.kind == "counterexample":
-        return "violated in the final state: " + ", ".join(trace.broken_at_end() or [trace.goal])
-    return f"{trace.goal} holds in the final state"
+        return "violated in the final state: " + ", ".join(trace.broken_at_end()
+                                                           or [printable(trace.goal)])
+    return f"{printable(trace.goal)} holds in the final state"
 
 
 def trace_table(trace: Trace, style=lambda text, role: text) -> str:
@@ -167,8 +179,7 @@ def trace_table(trace: Trace, style=lambda text, role: text) -> str:
     ``style(text, role)`` may colour parts (roles ``title``, ``action``, ``old``,
     ``new``, ``bad``, ``good``).
     """
-    what = "Counterexample to" if trace.kind == "counterexample" else "Witness for"
-    lines = [style(f"{what} {trace.goal} ({len(trace)} steps)", "title"), "  initial state:"]
+    lines = [style(_title(trace), "title"), "  initial state:"]
     lines += [f"    {line}" for line in format_state(trace.model, trace.initial)]
     rows = []
     for n, label, doc, name, old, new in trace_rows(trace):
