@@ -186,7 +186,9 @@ def _write(path, data):
     (lambda d: d.update(variants="none"), "\"variants\" must be a list of names"),
     (lambda d: d.update(variants=["nosuch"]), "model increment has no variant 'nosuch'"),
     (lambda d: d.update(format="other/1"), "is not a ksecheck trace"),
-    (lambda d: d.update(config="inc3"), "initial state"),  # the trace belongs to inc2
+    (lambda d: d.update(config="inc3"),  # the trace belongs to inc2
+     "saved with the constants {'threads': 2}, but configuration inc3 has {'threads': 3}"),
+    (lambda d: (d.update(config="inc3"), d.pop("constants")), "initial state"),
 ])
 def test_replay_of_a_tampered_trace_exits_2(capsys, tmp_path, saved, edit, says):
     _, data = saved
