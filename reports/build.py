@@ -12,14 +12,19 @@ when it is read back here.
 """
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
 import os
+import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
 from ksecheck.checker.core.catalogue import Catalogue, Config, Family, Variant
 from ksecheck.checker.core.contract import Model
-from ksecheck.checker.errors import UsageError
+from ksecheck.checker.errors import CheckerBug, UsageError
 from ksecheck.checker.explicit.graph import reachable
 from ksecheck.checker.explicit.options import Options
 from ksecheck.checker.explicit.search import explore
@@ -155,12 +160,51 @@ def work(job: Job) -> dict[str, Any]:
     return {"result": result_json(explore(model, Options(stop_when=stop)))}
 
 
+PR_SET_PDEATHSIG = 1
+"""Linux's prctl option: the signal a process gets when its parent ends."""
+
+
 def run_jobs(todo: list[Job], workers: int) -> list[dict[str, Any]]:
-    """The outputs of ``todo``, in order; in worker processes when ``workers`` > 1."""
+    """The outputs of ``todo``, in order; in worker processes when ``workers`` > 1.
+
+    However this ends (an error, an interrupt, SIGTERM raised as an exception), no
+    worker outlives it; were the parent killed outright, its workers die with it.
+    """
     if workers <= 1:
         return [work(j) for j in todo]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(work, todo))
+    before = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_worker_start,
+                               initargs=(os.getpid(),))
+    try:
+        outputs = list(pool.map(work, todo))
+    except BrokenProcessPool:
+        _stop(pool, before)
+        raise CheckerBug("a report worker process died (killed, or out of memory?)") from None
+    except BaseException:
+        _stop(pool, before)
+        raise
+    pool.shutdown()
+    return outputs
+
+
+def _stop(pool: ProcessPoolExecutor, before: set) -> None:
+    """End ``pool`` now: its queued jobs dropped, its workers (the children not in
+    ``before``) ended without waiting for their jobs."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for child in set(multiprocessing.active_children()) - before:
+        child.kill()
+        child.join()
+
+
+def _worker_start(parent: int) -> None:
+    """A pool worker's start: it dies with its parent (Linux), leaves interrupts to it, and
+    ends on SIGTERM (not with the parent's handler, which it inherits)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent ended before the death signal was set
+        os._exit(1)
 
 
 def result_from_json(model: Model, data: dict[str, Any]) -> Result:
@@ -187,7 +231,7 @@ def collect(cat: Catalogue, pinned_path, *, workers: int | None = None,
     pinned = load(pinned_path)
     todo = jobs(cat)
     if workers is None:
-        workers = min(len(todo), os.cpu_count() or 1)
+        workers = os.cpu_count() or 1
     # the big runs first, so that the workers finish together
     order = sorted(range(len(todo)), key=lambda i: -(pinned.get(todo[i].key, {}).get("states") or 0))
     outputs = dict(zip(order, run_jobs([todo[i] for i in order], workers)))

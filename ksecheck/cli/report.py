@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
 import ksecheck.reports
-from ksecheck.checker.errors import UsageError
+
+from .common import EXIT_OK, handling, path, positive, terminate
 
 _HERE = Path(ksecheck.reports.__file__).resolve().parent
 DEFAULT_OUT = _HERE if (_HERE.parent / "pyproject.toml").is_file() else Path("reports")
@@ -24,31 +26,29 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "report", help="regenerate the verification report (Markdown, HTML, SVG pictures)",
         description="Explore every ci configuration and variant of the KSE models and write the "
                     "report: kse-report.md, kse-report.html, img/*.svg and a DOT state graph.")
-    p.add_argument("--out", metavar="DIR", type=Path, default=DEFAULT_OUT,
+    p.add_argument("--out", metavar="DIR", type=lambda text: Path(path(text)), default=DEFAULT_OUT,
                    help="where to write it (default: the repository's reports/)")
     p.add_argument("--timings", action="store_true",
                    help="add search times (never in the committed report: it must not change "
                         "from run to run)")
-    p.add_argument("--jobs", metavar="N", type=int, default=None,
+    p.add_argument("--jobs", metavar="N", type=positive(int), default=None,
                    help="worker processes (default: one per CPU); the report is the same for any N")
     return p
 
 
 def run(args) -> int:
-    """Generate the report into ``args.out``; prints what it wrote; returns the exit code."""
+    """Generate the report into ``args.out``; prints what it wrote; returns the exit code.
+
+    SIGTERM ends it as Ctrl-C does: the worker processes stop with it.
+    """
     from ksecheck.registry import PINNED, catalogue
 
     from ksecheck.reports.generate import HTML, MARKDOWN, generate, write
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
-    files = generate(catalogue(), PINNED, timings=args.timings, workers=args.jobs)
-    try:
-        written = write(files, Path(args.out))
-    except OSError as exc:
-        raise UsageError(f"cannot write the report to {args.out}: {exc.strerror}") from None
-    out = Path(args.out)
-    print(f"wrote {len(written)} files to {out}: {MARKDOWN}, {HTML}, "
+    with handling(terminate, signal.SIGTERM):
+        files = generate(catalogue(), PINNED, timings=args.timings, workers=args.jobs)
+        written = write(files, args.out)
+    print(f"wrote {len(written)} files to {args.out}: {MARKDOWN}, {HTML}, "
           f"{sum(1 for p in files if p.endswith('.svg'))} pictures")
     if args.timings:
         print("with timings: this report differs from run to run; do not commit it", file=sys.stderr)
-    return 0
+    return EXIT_OK

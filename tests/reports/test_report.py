@@ -133,6 +133,16 @@ def test_the_report_subcommand_writes_the_files(tmp_path, files, monkeypatch, ca
     monkeypatch.setattr(generate, "generate", lambda *a, **k: files)
     assert cli.run(args) == 0
     assert "wrote" in capsys.readouterr().out
-    assert not (tmp_path / "img" / "old.svg").exists()
-    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()} == set(files)
+    assert (tmp_path / "img" / "old.svg").read_text() == "<svg/>"  # the user's, not the report's
+    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()} == \
+        set(files) | {"img/old.svg", generate.MANIFEST}
     assert json.dumps(sorted(files))  # plain text file names
+
+
+def test_a_picture_the_report_no_longer_draws_goes_on_the_next_run(tmp_path, files):
+    generate.write(files, tmp_path)
+    dropped = min(rel for rel in files if rel.endswith(".svg"))
+    fewer = {rel: text for rel, text in files.items() if rel != dropped}
+    generate.write(fewer, tmp_path)
+    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()} == \
+        set(fewer) | {generate.MANIFEST}
